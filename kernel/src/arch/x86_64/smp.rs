@@ -1,0 +1,190 @@
+//! Starting the application processors: INIT-SIPI-SIPI through a real-mode trampoline.
+//!
+//! The trampoline (below) is copied to physical `TRAMPOLINE_PHYS` (0x8000).
+//! A start-up IPI with vector 0x08 makes the AP begin there in real mode;
+//! it loads its own little GDT, enters protected mode, turns on PAE and
+//! long mode with the boot page tables (which identity-map the trampoline
+//! page), and jumps to the 64-bit entry named in its slots. The slots at
+//! the end of the trampoline (page table, stack top, entry point, CPU
+//! index) are filled by the boot CPU before each start; APs are started one
+//! at a time, each waiting for the previous one to report online, so a
+//! single copy of the slots suffices.
+
+use core::arch::global_asm;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{apic, boot, cpu, paging, percpu};
+use crate::param::KSTACK_PAGES;
+
+/// Physical page the trampoline runs from (must be below 1 MiB, page aligned).
+pub const TRAMPOLINE_PHYS: u64 = 0x8000;
+
+global_asm!(
+    r#"
+    .section .rodata.ap_trampoline, "a"
+    .balign 16
+    .global ap_trampoline_start
+    .global ap_trampoline_end
+    .global ap_slot_cr3
+    .global ap_slot_stack
+    .global ap_slot_entry
+    .global ap_slot_arg
+    .set TRAMP, 0x8000
+ap_trampoline_start:
+    .code16
+    cli
+    cld
+    xorw %ax, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    lgdtl TRAMP + (ap_gdtr - ap_trampoline_start)
+    movl %cr0, %eax
+    orl $1, %eax
+    movl %eax, %cr0
+    ljmpl $0x08, $(TRAMP + (ap_pm32 - ap_trampoline_start))
+
+    .code32
+ap_pm32:
+    movw $0x10, %ax
+    movw %ax, %ds
+    movw %ax, %es
+    movw %ax, %ss
+    movl %cr4, %eax
+    orl $0x20, %eax
+    movl %eax, %cr4
+    movl TRAMP + (ap_slot_cr3 - ap_trampoline_start), %eax
+    movl %eax, %cr3
+    movl $0xC0000080, %ecx
+    rdmsr
+    orl $0x100, %eax
+    wrmsr
+    movl %cr0, %eax
+    orl $0x80010000, %eax
+    movl %eax, %cr0
+    ljmpl $0x18, $(TRAMP + (ap_lm64 - ap_trampoline_start))
+
+    .code64
+ap_lm64:
+    movq TRAMP + (ap_slot_stack - ap_trampoline_start), %rsp
+    movq TRAMP + (ap_slot_arg - ap_trampoline_start), %rdi
+    movq TRAMP + (ap_slot_entry - ap_trampoline_start), %rax
+    xorl %ebp, %ebp
+    callq *%rax
+1:  cli
+    hlt
+    jmp 1b
+
+    .balign 8
+ap_gdt:
+    .quad 0
+    .quad 0x00CF9A000000FFFF
+    .quad 0x00CF92000000FFFF
+    .quad 0x00AF9A000000FFFF
+ap_gdtr:
+    .word 31
+    .long TRAMP + (ap_gdt - ap_trampoline_start)
+    .balign 8
+ap_slot_cr3:
+    .quad 0
+ap_slot_stack:
+    .quad 0
+ap_slot_entry:
+    .quad 0
+ap_slot_arg:
+    .quad 0
+ap_trampoline_end:
+    .text
+    "#,
+    options(att_syntax)
+);
+
+extern "C" {
+    static ap_trampoline_start: u8;
+    static ap_trampoline_end: u8;
+    static ap_slot_cr3: u8;
+    static ap_slot_stack: u8;
+    static ap_slot_entry: u8;
+    static ap_slot_arg: u8;
+}
+
+fn symbol_offset(sym: *const u8) -> u64 {
+    sym as u64 - core::ptr::addr_of!(ap_trampoline_start) as u64
+}
+
+fn write_slot(sym: *const u8, value: u64) {
+    let at = paging::phys_to_virt(TRAMPOLINE_PHYS + symbol_offset(sym)) as *mut u64;
+    // SAFETY: the slot lies inside the trampoline copy at TRAMPOLINE_PHYS, which
+    // only the boot CPU writes, and only while no AP is executing from it.
+    unsafe { at.write_volatile(value) };
+}
+
+fn install_trampoline() {
+    let (start, end) = (core::ptr::addr_of!(ap_trampoline_start), core::ptr::addr_of!(ap_trampoline_end));
+    let len = end as usize - start as usize;
+    assert!(len <= 4096, "AP trampoline ({len} bytes) does not fit its page");
+    // SAFETY: physical 0x8000 is RAM below 1 MiB that the frame allocator never
+    // hands out; the source is the trampoline's bytes in .rodata.
+    unsafe {
+        core::ptr::copy_nonoverlapping(start, paging::phys_to_virt(TRAMPOLINE_PHYS) as *mut u8, len);
+    }
+}
+
+/// A started AP's result.
+pub enum ApStart {
+    Online,
+    Timeout,
+}
+
+/// Starts the CPU with `apic_id` as CPU `index` and waits until it is online.
+pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> ApStart {
+    static TRAMPOLINE_INSTALLED: spin::Once<()> = spin::Once::new();
+    TRAMPOLINE_INSTALLED.call_once(install_trampoline);
+    let stack = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for AP stacks");
+    write_slot(core::ptr::addr_of!(ap_slot_cr3), boot::boot_pml4_phys());
+    write_slot(core::ptr::addr_of!(ap_slot_stack), stack);
+    write_slot(core::ptr::addr_of!(ap_slot_entry), entry as usize as u64);
+    write_slot(core::ptr::addr_of!(ap_slot_arg), index as u64);
+    let vector_page = (TRAMPOLINE_PHYS >> 12) as u8;
+    STARTED.store(usize::MAX, Ordering::Release);
+    apic::send_init(apic_id);
+    cpu::delay_us(10_000);
+    let started = || STARTED.load(Ordering::Acquire) == index;
+    // The second SIPI is only for a CPU that missed the first; a CPU that is
+    // already running ignores it.
+    for _ in 0..2 {
+        apic::send_startup(apic_id, vector_page);
+        if wait_until(100_000, started) {
+            break;
+        }
+    }
+    if !started() {
+        return ApStart::Timeout;
+    }
+    // Once started, the AP no longer reads the slots; give it a second to finish.
+    let target = percpu::cpu(index);
+    if wait_until(1_000_000, || target.online.load(Ordering::Acquire)) {
+        ApStart::Online
+    } else {
+        ApStart::Timeout
+    }
+}
+
+/// Index of the AP that most recently reached Rust (usize::MAX: none yet).
+static STARTED: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Called by an AP as its first Rust action: it has left the trampoline.
+pub fn report_started(index: usize) {
+    STARTED.store(index, Ordering::Release);
+}
+
+fn wait_until(us: u64, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = cpu::rdtsc() + super::tsc::hz() / 1_000_000 * us;
+    while cpu::rdtsc() < deadline {
+        if cond() {
+            return true;
+        }
+        core::hint::spin_loop();
+    }
+    cond()
+}

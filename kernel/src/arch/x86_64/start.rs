@@ -1,0 +1,95 @@
+//! The two Rust entry points: the boot CPU's and every AP's (boot order in `mod.rs`).
+
+use core::sync::atomic::Ordering;
+
+use berth_abi::exit::ExitCode;
+
+use super::{acpi, apic, boot, cpu, debug_exit, idt, ioapic, paging, percpu, serial, smp, tsc};
+use crate::param::{KSTACK_PAGES, MAX_CPUS};
+use crate::println;
+
+extern "C" {
+    static __kernel_end: u8;
+}
+
+/// Loads this CPU's GDT/TSS (with fresh IST stacks) and the shared IDT.
+fn load_cpu_tables() {
+    let nmi = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for IST stacks");
+    let df = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for IST stacks");
+    // SAFETY: once per CPU, on its own tables, interrupts off, fresh stacks.
+    unsafe { percpu::this_cpu().tables.load(nmi, df) };
+    idt::load();
+}
+
+/// Boot CPU entry from the PVH stub; `info_phys` is the `hvm_start_info` address.
+#[no_mangle]
+extern "C" fn bsp_entry(info_phys: u64) -> ! {
+    // SAFETY: first thing on the boot CPU; block 0 is the boot CPU's.
+    unsafe { percpu::install(0, apic::current_apic_id()) };
+    serial::init();
+    // SAFETY: info_phys is what QEMU passed in ebx; the boot tables map it.
+    let boot = match unsafe { boot::BootInfo::from_pvh(info_phys) } {
+        Ok(b) => b,
+        Err(e) => panic!("boot: {e}"),
+    };
+    crate::cmdline::init(boot.cmdline());
+    let kernel_phys_end = core::ptr::addr_of!(__kernel_end) as u64 - paging::KERNEL_VMA;
+    let phys_end = crate::mm::init(boot.regions(), kernel_phys_end);
+    paging::init_kernel_tables(phys_end, kernel_phys_end);
+    idt::build();
+    load_cpu_tables();
+    tsc::init();
+
+    // SAFETY: the RSDP address came from the boot loader.
+    let madt = match unsafe { acpi::find_madt(boot.rsdp_phys) } {
+        Ok(m) => m,
+        Err(e) => panic!("acpi: cannot read the MADT: {e:?}"),
+    };
+    apic::init_this_cpu();
+    apic::calibrate_timer(crate::param::TICKS_PER_SEC);
+    ioapic::init(&madt);
+
+    crate::banner::print_boot_banner(crate::mm::usable_bytes(), apic::mode_name(), tsc::hz(), tsc::source().name(), tsc::read_cost());
+    let cpus = madt.cpu_count();
+    if cpus > MAX_CPUS {
+        println!("boot: this machine has {cpus} CPUs; berth supports at most {MAX_CPUS} (use -smp 1..{MAX_CPUS})");
+        debug_exit::exit_qemu(ExitCode::Unsupported);
+        cpu::halt_forever();
+    }
+    let bsp_apic = apic::current_apic_id();
+    percpu::cpu(0).online.store(true, Ordering::Release);
+    crate::banner::print_cpu_online(0, bsp_apic);
+    let mut index = 1;
+    for &apic_id in madt.cpu_apic_ids() {
+        if apic_id == bsp_apic {
+            continue;
+        }
+        match smp::start_ap(index, apic_id, ap_entry) {
+            smp::ApStart::Online => index += 1,
+            smp::ApStart::Timeout => println!("smp: cpu with apic id {apic_id} did not start; continuing without it"),
+        }
+    }
+    crate::banner::print_cpus_online(percpu::online_count(), cpus);
+
+    ioapic::route_isa_irq(serial::COM1_IRQ, bsp_apic);
+    serial::enable_rx_interrupt();
+    apic::start_timer();
+    cpu::enable_interrupts();
+    crate::kmain()
+}
+
+/// AP entry from the trampoline; `index` is the CPU number given in its slot.
+extern "C" fn ap_entry(index: u64) -> ! {
+    let index = index as usize;
+    smp::report_started(index);
+    paging::switch_to_kernel_tables();
+    // SAFETY: the boot CPU gave this AP the unused index `index`.
+    unsafe { percpu::install(index, apic::current_apic_id()) };
+    load_cpu_tables();
+    apic::init_this_cpu();
+    crate::banner::print_cpu_online(index, apic::current_apic_id());
+    percpu::this_cpu().online.store(true, Ordering::Release);
+    apic::start_timer();
+    cpu::enable_interrupts();
+    crate::ap_main()
+}

@@ -1,0 +1,204 @@
+//! Trap entry: 256 stubs, the common save/restore path and the dispatcher.
+//!
+//! Each stub pushes a zero error code (unless the CPU pushed one), then its
+//! vector, and jumps to `trap_common`, which swaps GS when the trap came
+//! from user mode, saves the general registers into a [`TrapFrame`] on the
+//! kernel stack and calls [`trap_dispatch`]. Kernel-mode exceptions are
+//! fatal and reported with vector, error code, rip, rsp, cr2 and CPU.
+
+use core::arch::global_asm;
+
+use super::idt::*;
+use super::{apic, cpu, percpu};
+
+global_asm!(
+    r#"
+    .text
+    .balign 16
+    .global trap_vectors
+trap_vectors:
+    .set vec, 0
+    .rept 256
+    .balign 16
+    .if (vec == 8) || ((vec >= 10) && (vec <= 14)) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+    .else
+    pushq $0
+    .endif
+    pushq $vec
+    jmp trap_common
+    .set vec, vec + 1
+    .endr
+
+    .balign 16
+    .global trap_common
+trap_common:
+    testb $3, 24(%rsp)
+    jz 1f
+    swapgs
+1:  pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    movq %rsp, %rdi
+    call trap_dispatch
+    .global trap_return
+trap_return:
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    testb $3, 24(%rsp)
+    jz 2f
+    swapgs
+2:  addq $16, %rsp
+    iretq
+    "#,
+    options(att_syntax)
+);
+
+extern "C" {
+    static trap_vectors: u8;
+}
+
+/// Address of the entry stub of `vector` (stubs are 16 bytes apart).
+pub fn stub_address(vector: usize) -> u64 {
+    core::ptr::addr_of!(trap_vectors) as u64 + 16 * vector as u64
+}
+
+/// Registers saved on every trap, in the order `trap_common` pushes them.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+impl TrapFrame {
+    /// Whether the trap interrupted user mode.
+    pub fn from_user(&self) -> bool {
+        self.cs & 3 == 3
+    }
+}
+
+/// Names of the architectural exceptions, for reports.
+pub fn exception_name(vector: u64) -> &'static str {
+    const NAMES: [&str; 32] = [
+        "divide error",
+        "debug",
+        "non-maskable interrupt",
+        "breakpoint",
+        "overflow",
+        "bound range exceeded",
+        "invalid opcode",
+        "device not available",
+        "double fault",
+        "coprocessor segment overrun",
+        "invalid TSS",
+        "segment not present",
+        "stack-segment fault",
+        "general protection fault",
+        "page fault",
+        "reserved",
+        "x87 floating-point error",
+        "alignment check",
+        "machine check",
+        "SIMD floating-point error",
+        "virtualization exception",
+        "control protection exception",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "hypervisor injection",
+        "VMM communication",
+        "security exception",
+        "reserved",
+    ];
+    NAMES.get(vector as usize).copied().unwrap_or("interrupt")
+}
+
+#[no_mangle]
+extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
+    let vector = frame.vector as u8;
+    match vector {
+        VECTOR_NMI => crate::panic::on_nmi(),
+        VECTOR_TIMER => {
+            apic::end_of_interrupt();
+            crate::time::on_timer_tick(percpu::cpu_index());
+        }
+        VECTOR_COM1 => {
+            crate::console::on_uart_interrupt();
+            apic::end_of_interrupt();
+        }
+        VECTOR_RESCHEDULE => apic::end_of_interrupt(),
+        VECTOR_APIC_ERROR => {
+            apic::end_of_interrupt();
+            crate::println!("apic: error interrupt on cpu {}", percpu::cpu_index());
+        }
+        VECTOR_SPURIOUS => {}
+        0..=31 => fatal_exception(frame),
+        _ => {
+            apic::end_of_interrupt();
+            crate::println!("trap: unexpected vector {} on cpu {}", vector, percpu::cpu_index());
+        }
+    }
+}
+
+fn fatal_exception(frame: &TrapFrame) -> ! {
+    let cr2 = if frame.vector == VECTOR_PAGE_FAULT as u64 { cpu::read_cr2() } else { 0 };
+    panic!(
+        "{} (vector {}) in {} mode: error {:#x} rip {:#x} rsp {:#x} cr2 {:#x}",
+        exception_name(frame.vector),
+        frame.vector,
+        if frame.from_user() { "user" } else { "kernel" },
+        frame.error_code,
+        frame.rip,
+        frame.rsp,
+        cr2
+    );
+}

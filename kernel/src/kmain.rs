@@ -1,0 +1,54 @@
+//! The portable kernel after the hardware is up: what the boot CPU and the APs run.
+
+use core::sync::atomic::Ordering;
+
+use berth_abi::exit::ExitCode;
+use berth_abi::markers::BOOT_TEST_PASSED;
+
+use crate::arch::x86_64::{cpu, debug_exit, percpu};
+use crate::param::{MAX_CPUS, TICKS_PER_SEC};
+
+/// Waits until every online CPU has taken a few timer ticks (or 10 s pass),
+/// then reports; returns whether all of them tick.
+fn check_timers() -> bool {
+    let online = percpu::online_count();
+    let enough = TICKS_PER_SEC / 10;
+    let all_ticking = || (0..online).all(|i| percpu::cpu(i).ticks.load(Ordering::Relaxed) >= enough);
+    let start = crate::time::ticks();
+    while !all_ticking() && crate::time::ticks() - start < 10 * TICKS_PER_SEC {
+        cpu::wait_for_interrupt();
+    }
+    let mut ticks = [0u64; MAX_CPUS];
+    for (i, t) in ticks.iter_mut().enumerate().take(online) {
+        *t = percpu::cpu(i).ticks.load(Ordering::Relaxed);
+    }
+    crate::banner::print_ticking(TICKS_PER_SEC, &ticks[..online]);
+    ticks[..online].iter().all(|&t| t > 0)
+}
+
+/// Boot CPU, interrupts on, every CPU started.
+pub fn kmain() -> ! {
+    let ticking = check_timers();
+    if crate::cmdline::value("test") == Some("boot") {
+        if ticking {
+            crate::println!("{BOOT_TEST_PASSED}");
+            debug_exit::exit_qemu(ExitCode::Success);
+        } else {
+            crate::println!("boot test: failed (not every CPU ticks)");
+            debug_exit::exit_qemu(ExitCode::Failure);
+        }
+    }
+    idle()
+}
+
+/// Application processors, interrupts on.
+pub fn ap_main() -> ! {
+    idle()
+}
+
+fn idle() -> ! {
+    loop {
+        cpu::wait_for_interrupt();
+    }
+}
+

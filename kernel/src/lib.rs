@@ -1,0 +1,36 @@
+//! berth: an xv6-style SMP kernel for x86_64.
+//!
+//! The crate is a library so that its pure logic (frame bitmap, ACPI
+//! decoding, banner formatting, ...) is unit-tested on the host with
+//! `cargo test -p berth-kernel --lib`; everything that needs the hardware
+//! is compiled only for `target_os = "none"`. The `kernel` binary
+//! (`main.rs`) is a thin shell that links this library.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+pub mod banner;
+pub mod cmdline;
+pub mod param;
+
+pub mod arch;
+#[cfg(target_os = "none")]
+pub mod console;
+#[cfg(target_os = "none")]
+pub mod mm;
+#[cfg(not(target_os = "none"))]
+pub mod mm {
+    //! Host build: only the pure frame bitmap.
+    pub mod frame;
+}
+#[cfg(target_os = "none")]
+pub mod panic;
+#[cfg(target_os = "none")]
+pub mod sync;
+#[cfg(target_os = "none")]
+pub mod time;
+
+#[cfg(target_os = "none")]
+mod kmain;
+#[cfg(target_os = "none")]
+pub use kmain::{ap_main, kmain};

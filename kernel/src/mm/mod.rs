@@ -1,0 +1,89 @@
+//! Physical memory: the frame allocator behind a spinlock, kernel stacks and the heap.
+//!
+//! [`init`] takes the firmware's RAM regions, keeps everything below 1 MiB
+//! (real-mode trampoline, firmware data) and the kernel image out of the
+//! pool, places the frame bitmap in the first region large enough, and
+//! carves the kernel heap out of the rest. Kernel stacks are physically
+//! contiguous runs reached through the direct map (no guard page yet: the
+//! double-fault IST stack at least reports an overflow that faults).
+
+pub mod frame;
+mod heap;
+
+use frame::{FrameBitmap, FRAME_SIZE};
+
+use crate::arch::x86_64::boot::MemoryRegion;
+use crate::arch::x86_64::paging::phys_to_virt;
+use crate::param::{HEAP_MAX_BYTES, HEAP_MIN_BYTES};
+use crate::sync::SpinLock;
+
+static FRAMES: SpinLock<Option<FrameBitmap<'static>>> = SpinLock::new("frames", None);
+static USABLE_BYTES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Lowest physical address handed out (below: trampoline and firmware).
+const LOW_MEMORY_END: u64 = 1 << 20;
+
+/// Builds the frame allocator and the heap; returns the end of the highest RAM region.
+pub fn init(regions: &[MemoryRegion], kernel_phys_end: u64) -> u64 {
+    let phys_end = regions.iter().map(|r| r.end).max().expect("firmware reported no RAM");
+    let frames = phys_end / FRAME_SIZE;
+    let words = FrameBitmap::words_for(frames);
+    let bitmap_bytes = (words as u64 * 8).next_multiple_of(FRAME_SIZE);
+    let reserved_end = kernel_phys_end.next_multiple_of(FRAME_SIZE).max(LOW_MEMORY_END);
+    let bitmap_phys = regions
+        .iter()
+        .map(|r| MemoryRegion { start: r.start.max(reserved_end).next_multiple_of(FRAME_SIZE), end: r.end })
+        .find(|r| r.end > r.start && r.end - r.start >= bitmap_bytes && r.end <= 4 << 30)
+        .expect("no RAM region can hold the frame bitmap")
+        .start;
+    // SAFETY: the bitmap lies in usable RAM above the kernel image, inside the
+    // first 4 GiB that the boot page tables map; it is reserved below, so it
+    // is never handed out, and lives for the rest of the kernel's life.
+    let bits = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
+    let mut alloc = FrameBitmap::new(bits, frames);
+    for r in regions {
+        alloc.add_free_range(r.start, r.end);
+    }
+    alloc.reserve_range(0, reserved_end);
+    alloc.reserve_range(bitmap_phys, bitmap_phys + bitmap_bytes);
+    USABLE_BYTES.store(alloc.free_frames() * FRAME_SIZE, core::sync::atomic::Ordering::Relaxed);
+
+    let heap_bytes = (alloc.free_frames() * FRAME_SIZE / 8).clamp(HEAP_MIN_BYTES, HEAP_MAX_BYTES);
+    let heap_phys = alloc
+        .alloc_contiguous(heap_bytes / FRAME_SIZE, 1)
+        .expect("not enough contiguous RAM for the kernel heap");
+    *FRAMES.lock() = Some(alloc);
+    // SAFETY: the run was just taken from the frame allocator and is used only by the heap.
+    unsafe { heap::init(phys_to_virt(heap_phys), heap_bytes as usize) };
+    phys_end
+}
+
+/// Bytes of RAM the allocator managed at boot (before the heap took its share).
+pub fn usable_bytes() -> u64 {
+    USABLE_BYTES.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Free frames right now.
+pub fn free_frames() -> u64 {
+    FRAMES.lock().as_ref().map_or(0, |a| a.free_frames())
+}
+
+/// One frame (physical address), not zeroed.
+pub fn alloc_frame() -> Option<u64> {
+    FRAMES.lock().as_mut()?.alloc()
+}
+
+/// Returns a frame from [`alloc_frame`] or [`alloc_kernel_stack`].
+pub fn free_frame(phys: u64) {
+    if let Some(a) = FRAMES.lock().as_mut() {
+        if let Err(e) = a.free(phys) {
+            panic!("free_frame({phys:#x}): {e:?}");
+        }
+    }
+}
+
+/// A kernel stack of `pages` contiguous pages; returns its top (direct-map address).
+pub fn alloc_kernel_stack(pages: u64) -> Option<u64> {
+    let base = FRAMES.lock().as_mut()?.alloc_contiguous(pages, 1)?;
+    Some(phys_to_virt(base) + pages * FRAME_SIZE)
+}
