@@ -25,7 +25,6 @@ pub mod mm {
 }
 #[cfg(target_os = "none")]
 pub mod panic;
-#[cfg(target_os = "none")]
 pub mod sync;
 #[cfg(target_os = "none")]
 pub mod time;

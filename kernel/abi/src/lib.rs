@@ -1,10 +1,16 @@
 //! Plain data shared by the berth kernel, its user programs and the host tools.
 //!
-//! Numbers, codes and layouts only: no logic, no `unsafe`. Anything that
-//! crosses the kernel boundary (QEMU exit codes, console markers, later the
-//! syscall table, errno values, on-disk layout and trace records) is defined
-//! here once, so the two sides cannot drift apart.
+//! Numbers, codes and layouts only: no logic beyond `const fn` helpers, no
+//! `unsafe`. Anything that crosses the kernel boundary (QEMU exit codes,
+//! console markers, the syscall table, errno values, file-system types, the
+//! on-disk layout and trace records) is defined here once, so the sides
+//! cannot drift apart.
 #![no_std]
 
+pub mod errno;
 pub mod exit;
+pub mod fcntl;
+pub mod fs;
 pub mod markers;
+pub mod stat;
+pub mod syscall;

@@ -1,5 +1,33 @@
-//! Locks: the interrupt-disabling spinlock (sleep locks come with processes).
+//! Locks: the interrupt-disabling spinlock and the sleeping lock.
+//!
+//! Both compile on the host as well (`cargo test -p berth-kernel --lib`),
+//! where a thread stands in for a CPU and there are no interrupts to mask;
+//! that lets pure kernel logic built on them (file system, scheduler data
+//! structures) be unit-tested there.
 
+mod sleeplock;
 mod spinlock;
 
+pub use sleeplock::{SleepLock, SleepLockGuard};
 pub use spinlock::{SpinLock, SpinLockGuard};
+
+/// What the locks need from the CPU: its number and nestable interrupt masking.
+pub(crate) mod cpu {
+    #[cfg(target_os = "none")]
+    pub use crate::arch::x86_64::percpu::{cpu_index, pop_irq_off, push_irq_off};
+
+    #[cfg(not(target_os = "none"))]
+    mod host {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        std::thread_local!(static ID: usize = NEXT.fetch_add(1, Ordering::Relaxed));
+        /// On the host each thread plays one CPU.
+        pub fn cpu_index() -> usize {
+            ID.with(|id| *id)
+        }
+        pub fn push_irq_off() {}
+        pub fn pop_irq_off() {}
+    }
+    #[cfg(not(target_os = "none"))]
+    pub use host::*;
+}

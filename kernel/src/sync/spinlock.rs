@@ -16,7 +16,7 @@ use core::marker::PhantomData;
 use core::ops::{Deref, DerefMut};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::arch::x86_64::percpu::{cpu_index, pop_irq_off, push_irq_off};
+use super::cpu::{cpu_index, pop_irq_off, push_irq_off};
 
 const NO_HOLDER: usize = usize::MAX;
 
