@@ -1,1 +1,121 @@
-//! (being written)
+//! The system-call table: one list, from which the kernel's dispatcher and
+//! the user-space stubs are both generated, so the ABI cannot drift.
+//!
+//! Calling convention (`syscall` instruction): number in `rax`, arguments
+//! in `rdi, rsi, rdx, r10, r8, r9`, result in `rax`; a negative result is
+//! `-errno` (see [`crate::errno`]). Pointers are user addresses; strings are
+//! NUL-terminated (C strings), so a C program uses the same table.
+//!
+//! Numbers 1..=21 keep xv6's meaning; new calls follow.
+
+/// Invokes `$m!` with the whole table, one entry per call:
+/// `number name(arg: type, ...) -> return type;`. Argument types are the
+/// C-visible ones; every argument travels in a 64-bit register.
+#[macro_export]
+macro_rules! for_each_syscall {
+    ($m:ident) => {
+        $m! {
+            1 fork() -> i64;
+            2 exit(status: i32) -> i64;
+            3 wait(status: *mut i32) -> i64;
+            4 pipe(fds: *mut i32) -> i64;
+            5 read(fd: i32, buf: *mut u8, n: usize) -> i64;
+            6 kill(pid: i32) -> i64;
+            7 exec(path: *const u8, argv: *const *const u8) -> i64;
+            8 fstat(fd: i32, st: *mut $crate::stat::Stat) -> i64;
+            9 chdir(path: *const u8) -> i64;
+            10 dup(fd: i32) -> i64;
+            11 getpid() -> i64;
+            12 sbrk(n: isize) -> i64;
+            13 sleep(ticks: i32) -> i64;
+            14 uptime() -> i64;
+            15 open(path: *const u8, flags: u32) -> i64;
+            16 write(fd: i32, buf: *const u8, n: usize) -> i64;
+            17 mknod(path: *const u8, major: i32, minor: i32) -> i64;
+            18 unlink(path: *const u8) -> i64;
+            19 link(old: *const u8, new: *const u8) -> i64;
+            20 mkdir(path: *const u8) -> i64;
+            21 close(fd: i32) -> i64;
+            22 yield_cpu() -> i64;
+            23 ps(out: *mut $crate::syscall::ProcInfo, max: usize) -> i64;
+        }
+    };
+}
+
+macro_rules! numbers {
+    ($($num:literal $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        /// System-call numbers, named after the calls.
+        #[allow(non_upper_case_globals)]
+        pub mod nr {
+            $(pub const $name: usize = $num;)*
+        }
+        /// `(number, name, argument count)` of every call.
+        pub const TABLE: &[(usize, &str, usize)] = &[
+            $(($num, stringify!($name), [$(stringify!($arg)),*].len()),)*
+        ];
+    };
+}
+for_each_syscall!(numbers);
+
+/// Longest process name kept (and shown by `ps`), including the terminator.
+pub const PROC_NAME_LEN: usize = 16;
+
+/// Process states as `ps` reports them.
+pub mod proc_state {
+    pub const UNUSED: i32 = 0;
+    pub const EMBRYO: i32 = 1;
+    pub const SLEEPING: i32 = 2;
+    pub const RUNNABLE: i32 = 3;
+    pub const RUNNING: i32 = 4;
+    pub const ZOMBIE: i32 = 5;
+
+    /// Short name of a state, as `ps` prints it.
+    pub const fn name(state: i32) -> &'static str {
+        match state {
+            EMBRYO => "embryo",
+            SLEEPING => "sleep",
+            RUNNABLE => "runble",
+            RUNNING => "run",
+            ZOMBIE => "zombie",
+            _ => "unused",
+        }
+    }
+}
+
+/// One row of the process listing filled in by `ps` (40 bytes; C-compatible).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct ProcInfo {
+    pub pid: i32,
+    pub ppid: i32,
+    /// Container id (0 = host).
+    pub container: i32,
+    /// One of [`proc_state`].
+    pub state: i32,
+    /// CPU it runs or last ran on (-1: never ran).
+    pub cpu: i32,
+    /// Size of its user memory in bytes / 4096.
+    pub pages: u32,
+    /// NUL-terminated name.
+    pub name: [u8; PROC_NAME_LEN],
+}
+
+const _: () = assert!(core::mem::size_of::<ProcInfo>() == 40);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xv6_numbers_keep_their_meaning() {
+        assert_eq!(nr::fork, 1);
+        assert_eq!(nr::exit, 2);
+        assert_eq!(nr::exec, 7);
+        assert_eq!(nr::close, 21);
+        assert_eq!(nr::yield_cpu, 22);
+        for (i, (num, _, _)) in TABLE.iter().enumerate() {
+            assert_eq!(*num, i + 1, "table must be dense and ordered");
+        }
+        assert_eq!(TABLE[6], (7, "exec", 2));
+    }
+}
