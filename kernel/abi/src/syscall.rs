@@ -51,7 +51,7 @@ macro_rules! numbers {
         }
         /// `(number, name, argument count)` of every call.
         pub const TABLE: &[(usize, &str, usize)] = &[
-            $(($num, stringify!($name), [$(stringify!($arg)),*].len()),)*
+            $(($num, stringify!($name), <[&str]>::len(&[$(stringify!($arg)),*])),)*
         ];
     };
 }
