@@ -39,9 +39,43 @@ pub fn write_unlocked(args: fmt::Arguments) {
     let _ = Uart.write_fmt(args);
 }
 
+/// Bytes received and not yet consumed (a ring; the oldest are dropped when full).
+struct Input {
+    buf: [u8; 256],
+    start: usize,
+    len: usize,
+}
+
+static INPUT: SpinLock<Input> = SpinLock::new("console input", Input { buf: [0; 256], start: 0, len: 0 });
+
+/// Whether the received text ends with `line` followed by a newline
+/// (used by the console self-test until the shell's line discipline exists).
+pub fn input_has_line(line: &[u8]) -> bool {
+    let inp = INPUT.lock();
+    let bytes = |i: usize| inp.buf[(inp.start + i) % inp.buf.len()];
+    let n = line.len();
+    if inp.len < n + 1 || bytes(inp.len - 1) != b'\n' {
+        return false;
+    }
+    (0..n).all(|i| bytes(inp.len - 1 - n + i) == line[i])
+}
+
+fn push_input(b: u8) {
+    let mut inp = INPUT.lock();
+    let cap = inp.buf.len();
+    if inp.len == cap {
+        inp.start = (inp.start + 1) % cap;
+        inp.len -= 1;
+    }
+    let at = (inp.start + inp.len) % cap;
+    inp.buf[at] = b;
+    inp.len += 1;
+}
+
 /// COM1 receive interrupt: drain the FIFO, echo what came in.
 pub fn on_uart_interrupt() {
     while let Some(b) = serial::read_byte() {
+        push_input(if b == b'\r' { b'\n' } else { b });
         let _guard = CONSOLE.lock();
         match b {
             b'\r' | b'\n' => {

@@ -29,14 +29,40 @@ fn check_timers() -> bool {
 /// Boot CPU, interrupts on, every CPU started.
 pub fn kmain() -> ! {
     let ticking = check_timers();
-    if crate::cmdline::value("test") == Some("boot") {
-        if ticking {
-            crate::println!("{BOOT_TEST_PASSED}");
-            debug_exit::exit_qemu(ExitCode::Success);
-        } else {
-            crate::println!("boot test: failed (not every CPU ticks)");
+    match crate::cmdline::value("test") {
+        Some("boot") => finish_test("boot test", ticking, BOOT_TEST_PASSED),
+        Some("panic") => panic!("panic self-test requested on the command line"),
+        Some("fault") => {
+            // An address in the direct map's upper reaches that nothing maps.
+            let wild = 0xffff_c000_dead_b000usize as *const u64;
+            // SAFETY: not safe at all, on purpose: the fault must be reported as a kernel panic.
+            let v = unsafe { core::ptr::read_volatile(wild) };
+            crate::println!("fault self-test: read {v:#x} from an unmapped address?!");
+            finish_test("fault test", false, "")
+        }
+        Some("console") => {
+            crate::println!("console test: type ping");
+            while !crate::console::input_has_line(b"ping") {
+                cpu::wait_for_interrupt();
+            }
+            finish_test("console test", true, "console test: got ping")
+        }
+        Some(other) => {
+            crate::println!("unknown self-test {other:?} (known: boot, panic, fault, console)");
             debug_exit::exit_qemu(ExitCode::Failure);
         }
+        None => {}
+    }
+    idle()
+}
+
+fn finish_test(name: &str, passed: bool, pass_line: &str) -> ! {
+    if passed {
+        crate::println!("{pass_line}");
+        debug_exit::exit_qemu(ExitCode::Success);
+    } else {
+        crate::println!("{name}: failed");
+        debug_exit::exit_qemu(ExitCode::Failure);
     }
     idle()
 }

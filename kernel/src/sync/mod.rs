@@ -7,9 +7,11 @@
 
 mod sleeplock;
 mod spinlock;
+mod wait;
 
 pub use sleeplock::{SleepLock, SleepLockGuard};
 pub use spinlock::{SpinLock, SpinLockGuard};
+pub use wait::WaitQueue;
 
 /// What the locks need from the CPU: its number and nestable interrupt masking.
 pub(crate) mod cpu {

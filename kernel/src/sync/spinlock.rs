@@ -83,6 +83,13 @@ pub struct SpinLockGuard<'a, T> {
     _not_send: PhantomData<*const ()>,
 }
 
+impl<'a, T> SpinLockGuard<'a, T> {
+    /// The lock this guard holds (for wait queues that must release and re-take it).
+    pub fn spinlock(&self) -> &'a SpinLock<T> {
+        self.lock
+    }
+}
+
 impl<T> Deref for SpinLockGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
