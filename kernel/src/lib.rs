@@ -11,6 +11,7 @@ extern crate alloc;
 
 pub mod banner;
 pub mod cmdline;
+pub mod fs;
 pub mod param;
 
 pub mod arch;

@@ -11,6 +11,7 @@ pub mod errno;
 pub mod exit;
 pub mod fcntl;
 pub mod fs;
+pub mod limits;
 pub mod markers;
 pub mod stat;
 pub mod syscall;
