@@ -61,7 +61,8 @@ check-kvm:
 # ---- build ---------------------------------------------------------------
 kernel: prereqs
 	@mkdir -p $(BUILD)
-	RUSTFLAGS="$(KERNEL_RUSTFLAGS)" cargo build --quiet -p berth-kernel --bin kernel \
+	@mkdir -p $(BUILD)/user
+	BERTH_USER_DIR=$(CURDIR)/$(BUILD)/user RUSTFLAGS="$(KERNEL_RUSTFLAGS)" cargo build --quiet -p berth-kernel --bin kernel \
 	  --target $(TARGET) --release --target-dir $(KERNEL_TARGET_DIR)
 	@cp $(KERNEL_TARGET_DIR)/$(TARGET)/release/kernel $(KERNEL)
 

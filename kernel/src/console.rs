@@ -4,13 +4,16 @@
 //! so lines from different CPUs never interleave. `\n` goes out as `\r\n`
 //! (QEMU puts the terminal in raw mode). The panic path uses
 //! [`write_unlocked`] instead, since a panic may strike while this CPU holds
-//! the lock. Received bytes are echoed; the line discipline that feeds
-//! `read(0)` arrives with the shell.
+//! the lock. Input goes through xv6's line discipline: echo, backspace,
+//! ^U (kill line), ^D (end of file), ^P (process listing); `read` returns
+//! at most one line.
 
 use core::fmt::{self, Write};
 
 use crate::arch::x86_64::serial;
-use crate::sync::SpinLock;
+use berth_abi::errno::Errno;
+
+use crate::sync::{SpinLock, WaitQueue};
 
 struct Uart;
 
@@ -39,56 +42,136 @@ pub fn write_unlocked(args: fmt::Arguments) {
     let _ = Uart.write_fmt(args);
 }
 
-/// Bytes received and not yet consumed (a ring; the oldest are dropped when full).
-struct Input {
-    buf: [u8; 256],
-    start: usize,
-    len: usize,
+/// Writes raw bytes from a user `write(1, ...)` under the console lock.
+pub fn write_bytes(bytes: &[u8]) {
+    let _guard = CONSOLE.lock();
+    for &b in bytes {
+        if b == b'\n' {
+            serial::write_byte(b'\r');
+        }
+        serial::write_byte(b);
+    }
 }
 
-static INPUT: SpinLock<Input> = SpinLock::new("console input", Input { buf: [0; 256], start: 0, len: 0 });
+const INPUT_SIZE: usize = 256;
+const CTRL_D: u8 = 0x04;
+const CTRL_P: u8 = 0x10;
+const CTRL_U: u8 = 0x15;
+const BACKSPACE: u8 = 0x08;
+const DELETE: u8 = 0x7f;
 
-/// Whether the received text ends with `line` followed by a newline
-/// (used by the console self-test until the shell's line discipline exists).
+/// The line discipline's buffer (xv6's `cons`): `r` next byte to read,
+/// `w` end of the lines handed to readers, `e` end of the line being edited.
+struct Input {
+    buf: [u8; INPUT_SIZE],
+    r: usize,
+    w: usize,
+    e: usize,
+}
+
+static INPUT: SpinLock<Input> = SpinLock::new("console input", Input { buf: [0; INPUT_SIZE], r: 0, w: 0, e: 0 });
+static READERS: WaitQueue = WaitQueue::new();
+
+fn echo(b: u8) {
+    let _guard = CONSOLE.lock();
+    match b {
+        b'\n' => {
+            serial::write_byte(b'\r');
+            serial::write_byte(b'\n');
+        }
+        BACKSPACE => {
+            serial::write_byte(BACKSPACE);
+            serial::write_byte(b' ');
+            serial::write_byte(BACKSPACE);
+        }
+        _ => serial::write_byte(b),
+    }
+}
+
+/// One received byte through the line discipline: editing keys, echo, and
+/// handing complete lines (or ^D) to readers.
+fn input_byte(c: u8) {
+    let mut inp = INPUT.lock();
+    match c {
+        CTRL_P => {
+            drop(inp);
+            crate::proc::lifecycle::print_process_list();
+        }
+        CTRL_U => {
+            while inp.e != inp.w && inp.buf[(inp.e - 1) % INPUT_SIZE] != b'\n' {
+                inp.e -= 1;
+                echo(BACKSPACE);
+            }
+        }
+        BACKSPACE | DELETE => {
+            if inp.e != inp.w {
+                inp.e -= 1;
+                echo(BACKSPACE);
+            }
+        }
+        _ => {
+            let c = if c == b'\r' { b'\n' } else { c };
+            if inp.e - inp.r < INPUT_SIZE {
+                let at = inp.e % INPUT_SIZE;
+                inp.buf[at] = c;
+                inp.e += 1;
+                if c != CTRL_D {
+                    echo(c);
+                }
+                if c == b'\n' || c == CTRL_D || inp.e - inp.r == INPUT_SIZE {
+                    inp.w = inp.e;
+                    drop(inp);
+                    READERS.wake_all();
+                }
+            }
+        }
+    }
+}
+
+/// Reads up to one line (blocking until one is complete); ^D at the start
+/// of a line is end of file.
+pub fn read(out: &mut [u8]) -> Result<usize, Errno> {
+    let mut n = 0;
+    let mut inp = INPUT.lock();
+    while n < out.len() {
+        while inp.r == inp.w {
+            if crate::proc::current().is_some_and(|p| p.killed()) {
+                return Err(Errno::EINTR);
+            }
+            inp = READERS.sleep(inp);
+        }
+        let c = inp.buf[inp.r % INPUT_SIZE];
+        inp.r += 1;
+        if c == CTRL_D {
+            if n > 0 {
+                // Leave ^D for the next read, which then returns 0.
+                inp.r -= 1;
+            }
+            break;
+        }
+        out[n] = c;
+        n += 1;
+        if c == b'\n' {
+            break;
+        }
+    }
+    Ok(n)
+}
+
+/// Whether a complete line equal to `line` is waiting to be read (the
+/// kernel's console self-test, which runs before any process).
 pub fn input_has_line(line: &[u8]) -> bool {
     let inp = INPUT.lock();
-    let bytes = |i: usize| inp.buf[(inp.start + i) % inp.buf.len()];
-    let n = line.len();
-    if inp.len < n + 1 || bytes(inp.len - 1) != b'\n' {
-        return false;
-    }
-    (0..n).all(|i| bytes(inp.len - 1 - n + i) == line[i])
+    let pending = inp.w - inp.r;
+    pending >= line.len() + 1
+        && (0..line.len()).all(|i| inp.buf[(inp.w - 1 - line.len() + i) % INPUT_SIZE] == line[i])
+        && inp.buf[(inp.w - 1) % INPUT_SIZE] == b'\n'
 }
 
-fn push_input(b: u8) {
-    let mut inp = INPUT.lock();
-    let cap = inp.buf.len();
-    if inp.len == cap {
-        inp.start = (inp.start + 1) % cap;
-        inp.len -= 1;
-    }
-    let at = (inp.start + inp.len) % cap;
-    inp.buf[at] = b;
-    inp.len += 1;
-}
-
-/// COM1 receive interrupt: drain the FIFO, echo what came in.
+/// COM1 receive interrupt: feed every received byte to the line discipline.
 pub fn on_uart_interrupt() {
     while let Some(b) = serial::read_byte() {
-        push_input(if b == b'\r' { b'\n' } else { b });
-        let _guard = CONSOLE.lock();
-        match b {
-            b'\r' | b'\n' => {
-                serial::write_byte(b'\r');
-                serial::write_byte(b'\n');
-            }
-            0x7f | 0x08 => {
-                serial::write_byte(0x08);
-                serial::write_byte(b' ');
-                serial::write_byte(0x08);
-            }
-            _ => serial::write_byte(b),
-        }
+        input_byte(b);
     }
 }
 

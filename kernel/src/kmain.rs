@@ -47,13 +47,31 @@ pub fn kmain() -> ! {
             }
             finish_test("console test", true, "console test: got ping")
         }
+        Some("run") | None => {}
         Some(other) => {
-            crate::println!("unknown self-test {other:?} (known: boot, panic, fault, console)");
+            crate::println!("unknown self-test {other:?} (known: boot, panic, fault, console, run)");
             debug_exit::exit_qemu(ExitCode::Failure);
         }
-        None => {}
     }
-    idle()
+    start_init();
+    crate::proc::sched::run_scheduler()
+}
+
+/// Starts pid 1: `init`, plus the program named by `run=` (which init runs
+/// as its child; in test mode its exit status ends QEMU).
+fn start_init() {
+    let run = crate::cmdline::value("run");
+    let mut args = alloc::vec!["init"];
+    args.extend(run);
+    match crate::proc::lifecycle::spawn_init("init", &args) {
+        Ok(()) => {}
+        Err(e) => {
+            crate::println!("init: cannot start: {}", e.description());
+            if crate::cmdline::test_mode() {
+                debug_exit::exit_qemu(ExitCode::Failure);
+            }
+        }
+    }
 }
 
 fn finish_test(name: &str, passed: bool, pass_line: &str) -> ! {
@@ -69,7 +87,7 @@ fn finish_test(name: &str, passed: bool, pass_line: &str) -> ! {
 
 /// Application processors, interrupts on.
 pub fn ap_main() -> ! {
-    idle()
+    crate::proc::sched::run_scheduler()
 }
 
 fn idle() -> ! {

@@ -18,6 +18,8 @@ pub mod arch;
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]
+pub mod file;
+#[cfg(target_os = "none")]
 pub mod mm;
 #[cfg(not(target_os = "none"))]
 pub mod mm {
@@ -26,7 +28,10 @@ pub mod mm {
 }
 #[cfg(target_os = "none")]
 pub mod panic;
+pub mod proc;
 pub mod sync;
+#[cfg(target_os = "none")]
+pub mod syscall;
 #[cfg(target_os = "none")]
 pub mod time;
 

@@ -9,6 +9,7 @@
 
 pub mod frame;
 mod heap;
+pub mod uvm;
 
 use frame::{FrameBitmap, FRAME_SIZE};
 

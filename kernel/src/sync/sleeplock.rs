@@ -1,26 +1,27 @@
 //! Sleeping lock for long critical sections (disk I/O, inodes, buffers).
 //!
-//! Unlike a spinlock it keeps interrupts on and may be held across a
+//! Unlike a spinlock it keeps interrupts on while held and its holder may
 //! sleep; it must never be taken from an interrupt handler or while holding
-//! a spinlock. A waiter gives up the CPU through [`crate::sync::SleepLock`]'s
-//! wait hook: in the kernel that is the scheduler's sleep on the lock's
-//! address (woken by the unlock); on the host a thread yield.
-//!
-//! Ordering: acquire is a compare-exchange with `Acquire`, release a store
-//! with `Release`, as for the spinlock, so the protected data written by
-//! one holder is visible to the next.
+//! a spinlock. The `locked` flag lives under a small spinlock and waiters
+//! sleep on a [`WaitQueue`] (xv6's sleeplock): the spinlock orders the flag
+//! and, by its Acquire/Release pair, the data the holder wrote.
 
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use super::{SpinLock, WaitQueue};
 
 const NO_HOLDER: usize = usize::MAX;
 
+struct State {
+    locked: bool,
+    holder: usize,
+}
+
 /// A named lock that sleeps instead of spinning.
 pub struct SleepLock<T> {
-    locked: AtomicBool,
-    holder: AtomicUsize,
-    name: &'static str,
+    state: SpinLock<State>,
+    waiters: WaitQueue,
     data: UnsafeCell<T>,
 }
 
@@ -29,52 +30,52 @@ unsafe impl<T: Send> Sync for SleepLock<T> {}
 // SAFETY: moving the lock moves the T it owns.
 unsafe impl<T: Send> Send for SleepLock<T> {}
 
-/// Who holds a sleep lock: the current process id in the kernel, the thread on the host.
+/// Who holds a sleep lock: the current process in the kernel (its pid, or
+/// the CPU before processes exist), the thread on the host.
 fn holder_id() -> usize {
-    wait::current_holder()
+    #[cfg(target_os = "none")]
+    {
+        crate::proc::current_pid().map_or(super::cpu::cpu_index() | (1 << 40), |p| p as usize)
+    }
+    #[cfg(not(target_os = "none"))]
+    {
+        super::cpu::cpu_index()
+    }
 }
 
 impl<T> SleepLock<T> {
     pub const fn new(name: &'static str, data: T) -> Self {
         SleepLock {
-            locked: AtomicBool::new(false),
-            holder: AtomicUsize::new(NO_HOLDER),
-            name,
+            state: SpinLock::new(name, State { locked: false, holder: NO_HOLDER }),
+            waiters: WaitQueue::new(),
             data: UnsafeCell::new(data),
         }
     }
 
-    fn channel(&self) -> usize {
-        self as *const Self as *const u8 as usize
-    }
-
     /// Takes the lock, sleeping while another holder has it.
     pub fn lock(&self) -> SleepLockGuard<'_, T> {
-        if self.holding() {
-            panic!("sleeplock {}: acquired twice by its holder", self.name);
+        let me = holder_id();
+        let mut st = self.state.lock();
+        if st.locked && st.holder == me {
+            panic!("sleeplock {}: acquired twice by its holder", self.state.name());
         }
-        loop {
-            if self
-                .locked
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                break;
-            }
-            wait::sleep_while(self.channel(), || self.locked.load(Ordering::Acquire));
+        while st.locked {
+            st = self.waiters.sleep(st);
         }
-        self.holder.store(holder_id(), Ordering::Relaxed);
+        st.locked = true;
+        st.holder = me;
         SleepLockGuard { lock: self }
     }
 
     /// Whether the current process (thread) holds the lock.
     pub fn holding(&self) -> bool {
-        self.locked.load(Ordering::Relaxed) && self.holder.load(Ordering::Relaxed) == holder_id()
+        let st = self.state.lock();
+        st.locked && st.holder == holder_id()
     }
 
     /// The lock's name, for reports.
     pub fn name(&self) -> &'static str {
-        self.name
+        self.state.name()
     }
 
     /// Mutable access without locking, for an owner with `&mut self`.
@@ -105,39 +106,10 @@ impl<T> DerefMut for SleepLockGuard<'_, T> {
 
 impl<T> Drop for SleepLockGuard<'_, T> {
     fn drop(&mut self) {
-        self.lock.holder.store(NO_HOLDER, Ordering::Relaxed);
-        self.lock.locked.store(false, Ordering::Release);
-        wait::wake_all(self.lock.channel());
-    }
-}
-
-/// How a sleep-lock waiter gives up the CPU.
-mod wait {
-    #[cfg(not(target_os = "none"))]
-    pub fn sleep_while(_channel: usize, busy: impl Fn() -> bool) {
-        while busy() {
-            std::thread::yield_now();
-        }
-    }
-    #[cfg(not(target_os = "none"))]
-    pub fn wake_all(_channel: usize) {}
-    #[cfg(not(target_os = "none"))]
-    pub fn current_holder() -> usize {
-        super::super::cpu::cpu_index()
-    }
-
-    // Kernel: until processes exist the waiter spins; the process issue
-    // replaces these with the scheduler's sleep/wakeup on `channel`.
-    #[cfg(target_os = "none")]
-    pub fn sleep_while(_channel: usize, busy: impl Fn() -> bool) {
-        while busy() {
-            core::hint::spin_loop();
-        }
-    }
-    #[cfg(target_os = "none")]
-    pub fn wake_all(_channel: usize) {}
-    #[cfg(target_os = "none")]
-    pub fn current_holder() -> usize {
-        super::super::cpu::cpu_index()
+        let mut st = self.lock.state.lock();
+        st.locked = false;
+        st.holder = NO_HOLDER;
+        drop(st);
+        self.lock.waiters.wake_all();
     }
 }

@@ -75,6 +75,18 @@ impl<T> SpinLock<T> {
     pub fn name(&self) -> &'static str {
         self.name
     }
+
+    /// Releases a lock whose guard was forgotten (the scheduler hand-off,
+    /// where a lock taken by one context is released by another on the same CPU).
+    ///
+    /// # Safety
+    /// This CPU must hold the lock, and no guard for it may be dropped later.
+    pub unsafe fn force_unlock(&self) {
+        debug_assert!(self.holding(), "force_unlock of {} by a non-holder", self.name);
+        self.holder.store(NO_HOLDER, Ordering::Relaxed);
+        self.locked.store(false, Ordering::Release);
+        pop_irq_off();
+    }
 }
 
 /// Proof that the lock is held; releases it (and restores interrupts) on drop.

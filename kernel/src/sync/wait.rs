@@ -1,40 +1,60 @@
 //! Wait queues: sleep until a condition protected by a spinlock changes
-//! (xv6's `sleep(chan, lk)` / `wakeup(chan)`).
+//! (xv6's `sleep(chan, lk)` / `wakeup(chan)`, with an explicit queue
+//! instead of a scan of every process).
 //!
-//! [`WaitQueue::sleep`] gives up the spinlock and the CPU together, so a
-//! wakeup issued after the waiter checked its condition (under the lock)
-//! cannot be lost; it returns with the lock held again, and the caller
-//! re-checks its condition in a loop. Until processes exist the kernel
-//! version re-takes the lock after a pause; on the host a thread yields.
+//! [`WaitQueue::sleep`] registers the caller on the queue and marks it
+//! sleeping *before* it lets go of the condition's lock, and the scheduler
+//! only lets another CPU touch the sleeper once it has switched away, so a
+//! wakeup issued after the waiter checked its condition cannot be lost. It
+//! returns with the lock held again; callers re-check their condition in a
+//! loop (wakeups may be spurious). Waking takes the waiters off the queue
+//! and makes each runnable on some CPU's run queue.
+//!
+//! Outside a process (early boot) and on the host, where a thread stands in
+//! for a CPU, sleeping degrades to releasing the lock, pausing and re-taking it.
 
 use super::{SpinLock, SpinLockGuard};
 
-/// Something processes wait on; identified by its address.
-#[derive(Default)]
+/// Something processes wait on.
 pub struct WaitQueue {
-    _private: (),
+    #[cfg(target_os = "none")]
+    waiters: crate::proc::sched::Waiters,
+}
+
+impl Default for WaitQueue {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl WaitQueue {
     pub const fn new() -> Self {
-        WaitQueue { _private: () }
-    }
-
-    /// The channel number waiters sleep on.
-    pub fn channel(&self) -> usize {
-        self as *const Self as usize
+        WaitQueue {
+            #[cfg(target_os = "none")]
+            waiters: crate::proc::sched::Waiters::new(),
+        }
     }
 
     /// Releases `guard`'s lock, waits for a wakeup on this queue, re-takes the lock.
     pub fn sleep<'a, T>(&self, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
         let lock: &'a SpinLock<T> = guard.spinlock();
+        #[cfg(target_os = "none")]
+        {
+            if crate::proc::sched::sleep_on(&self.waiters, guard) {
+                return lock.lock();
+            }
+        }
+        #[cfg(not(target_os = "none"))]
         drop(guard);
         pause();
         lock.lock()
     }
 
     /// Wakes every process sleeping on this queue.
-    pub fn wake_all(&self) {}
+    pub fn wake_all(&self) {
+        #[cfg(target_os = "none")]
+        crate::proc::sched::wake_all(&self.waiters);
+    }
 }
 
 #[cfg(target_os = "none")]

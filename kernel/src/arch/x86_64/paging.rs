@@ -153,3 +153,127 @@ pub fn switch_to_kernel_tables() {
     // (kernel image .bss or direct-mapped frames) and all data this CPU uses.
     unsafe { x86::controlregs::cr3_write(pml4) };
 }
+
+/// Index of the first PML4 slot of the kernel half.
+const KERNEL_PML4_FIRST: usize = 256;
+
+/// One process's page tables: the user half private, the kernel half shared.
+///
+/// Only 4 KiB pages are used in the user half. Intermediate tables are
+/// created on demand and freed with the whole tree in [`PageTable::destroy`].
+pub struct PageTable {
+    pml4: u64,
+}
+
+/// Why a mapping request failed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MapError {
+    OutOfMemory,
+    AlreadyMapped,
+}
+
+impl PageTable {
+    /// A fresh table with the kernel half copied from the kernel's own PML4.
+    pub fn new() -> Option<PageTable> {
+        let frame = crate::mm::alloc_frame()?;
+        let t = table(frame);
+        t.fill(0);
+        let k = table(kernel_pml4());
+        t[KERNEL_PML4_FIRST..].copy_from_slice(&k[KERNEL_PML4_FIRST..]);
+        Some(PageTable { pml4: frame })
+    }
+
+    /// Physical address of the PML4 (the CR3 value).
+    pub fn root(&self) -> u64 {
+        self.pml4
+    }
+
+    /// Walks to the page-table entry for user address `va`, creating
+    /// intermediate tables when `create` is set.
+    fn entry(&self, va: u64, create: bool) -> Result<Option<&'static mut u64>, MapError> {
+        let mut t = self.pml4;
+        for shift in [39u64, 30, 21] {
+            let idx = ((va >> shift) & 511) as usize;
+            let e = table(t)[idx];
+            if e & PTE_PRESENT == 0 {
+                if !create {
+                    return Ok(None);
+                }
+                let frame = crate::mm::alloc_frame().ok_or(MapError::OutOfMemory)?;
+                table(frame).fill(0);
+                table(t)[idx] = frame | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+            }
+            t = table(t)[idx] & PTE_ADDR_MASK;
+        }
+        Ok(Some(&mut table(t)[((va >> 12) & 511) as usize]))
+    }
+
+    /// Maps the user page at `va` to frame `pa` with `flags` (PTE_USER and PTE_PRESENT added).
+    pub fn map(&mut self, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
+        debug_assert!(va < USER_END && va % 4096 == 0 && pa % 4096 == 0);
+        let e = self.entry(va, true)?.expect("entry() with create returns an entry");
+        if *e & PTE_PRESENT != 0 {
+            return Err(MapError::AlreadyMapped);
+        }
+        *e = pa | flags | PTE_PRESENT | PTE_USER;
+        Ok(())
+    }
+
+    /// Removes the mapping of `va`, returning the frame it mapped.
+    pub fn unmap(&mut self, va: u64) -> Option<u64> {
+        let e = self.entry(va, false).ok()??;
+        if *e & PTE_PRESENT == 0 {
+            return None;
+        }
+        let pa = *e & PTE_ADDR_MASK;
+        *e = 0;
+        Some(pa)
+    }
+
+    /// The frame and flags mapped at user page `va`.
+    pub fn translate(&self, va: u64) -> Option<(u64, u64)> {
+        let e = self.entry(va & !0xfff, false).ok()??;
+        if *e & PTE_PRESENT == 0 {
+            return None;
+        }
+        Some((*e & PTE_ADDR_MASK, *e & !PTE_ADDR_MASK))
+    }
+
+    /// Frees every intermediate table of the user half (the caller has
+    /// already unmapped and freed the pages themselves) and the PML4.
+    pub fn destroy(self) {
+        fn free_level(t: u64, level: u32) {
+            if level > 1 {
+                for e in table(t).iter() {
+                    if e & PTE_PRESENT != 0 {
+                        free_level(e & PTE_ADDR_MASK, level - 1);
+                    }
+                }
+            }
+            crate::mm::free_frame(t);
+        }
+        for idx in 0..KERNEL_PML4_FIRST {
+            let e = table(self.pml4)[idx];
+            if e & PTE_PRESENT != 0 {
+                free_level(e & PTE_ADDR_MASK, 3);
+            }
+        }
+        crate::mm::free_frame(self.pml4);
+    }
+
+    /// Makes this table current on this CPU.
+    pub fn activate(&self) {
+        // SAFETY: the kernel half is a copy of the kernel's own PML4 entries, so
+        // the running code, stacks and data stay mapped after the switch.
+        unsafe { x86::controlregs::cr3_write(self.pml4) };
+    }
+}
+
+/// End of the user half (exclusive): the first non-canonical address.
+pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+/// Makes the kernel's own table current (no user half).
+pub fn activate_kernel_table() {
+    // SAFETY: see switch_to_kernel_tables; NX was already enabled on this CPU.
+    unsafe { x86::controlregs::cr3_write(kernel_pml4()) };
+}

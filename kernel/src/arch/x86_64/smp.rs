@@ -143,7 +143,7 @@ pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> A
     let stack = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for AP stacks");
     write_slot(core::ptr::addr_of!(ap_slot_cr3), boot::boot_pml4_phys());
     write_slot(core::ptr::addr_of!(ap_slot_stack), stack);
-    write_slot(core::ptr::addr_of!(ap_slot_entry), entry as usize as u64);
+    write_slot(core::ptr::addr_of!(ap_slot_entry), entry as *const () as u64);
     write_slot(core::ptr::addr_of!(ap_slot_arg), index as u64);
     let vector_page = (TRAMPOLINE_PHYS >> 12) as u8;
     STARTED.store(usize::MAX, Ordering::Release);

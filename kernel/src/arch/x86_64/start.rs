@@ -38,6 +38,7 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     paging::init_kernel_tables(phys_end, kernel_phys_end);
     idt::build();
     load_cpu_tables();
+    super::syscall_entry::init_this_cpu();
     tsc::init();
 
     // SAFETY: the RSDP address came from the boot loader.
@@ -86,6 +87,7 @@ extern "C" fn ap_entry(index: u64) -> ! {
     // SAFETY: the boot CPU gave this AP the unused index `index`.
     unsafe { percpu::install(index, apic::current_apic_id()) };
     load_cpu_tables();
+    super::syscall_entry::init_this_cpu();
     apic::init_this_cpu();
     crate::banner::print_cpu_online(index, apic::current_apic_id());
     percpu::this_cpu().online.store(true, Ordering::Release);

@@ -170,6 +170,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         VECTOR_TIMER => {
             apic::end_of_interrupt();
             crate::time::on_timer_tick(percpu::cpu_index());
+            crate::proc::sched::on_tick();
         }
         VECTOR_COM1 => {
             crate::console::on_uart_interrupt();
@@ -181,12 +182,52 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             crate::println!("apic: error interrupt on cpu {}", percpu::cpu_index());
         }
         VECTOR_SPURIOUS => {}
+        0..=31 if frame.from_user() => user_exception(frame),
         0..=31 => fatal_exception(frame),
         _ => {
             apic::end_of_interrupt();
             crate::println!("trap: unexpected vector {} on cpu {}", vector, percpu::cpu_index());
         }
     }
+    if frame.from_user() {
+        if let Some(p) = crate::proc::current() {
+            if p.killed() {
+                crate::proc::lifecycle::exit_killed(p);
+            }
+        }
+    }
+}
+
+/// A fault in user mode: grow the stack if that is what it is, else kill
+/// only the faulting process, with one line saying who, what and where.
+fn user_exception(frame: &mut TrapFrame) {
+    let p = crate::proc::current().expect("user-mode trap without a process");
+    let cr2 = cpu::read_cr2();
+    if super::syscall_entry::is_misdelivered_syscall(frame, cr2) {
+        drop(p);
+        super::syscall_entry::redeliver_syscall(frame);
+        return;
+    }
+    if frame.vector == u64::from(VECTOR_PAGE_FAULT) {
+        cpu::enable_interrupts();
+        let resolved = p.mm.lock().as_mut().is_some_and(|mm| mm.fault_in_stack(cr2));
+        if resolved {
+            return;
+        }
+    }
+    let addr = if frame.vector == u64::from(VECTOR_PAGE_FAULT) { cr2 } else { frame.rip };
+    crate::println!(
+        "pid {} ({}) container {}: {} at {:#x} (rip {:#x}, error {:#x}): killed",
+        p.pid,
+        p.name(),
+        p.container.load(core::sync::atomic::Ordering::Relaxed),
+        exception_name(frame.vector),
+        addr,
+        frame.rip,
+        frame.error_code
+    );
+    cpu::enable_interrupts();
+    crate::proc::lifecycle::exit_killed(p);
 }
 
 fn fatal_exception(frame: &TrapFrame) -> ! {

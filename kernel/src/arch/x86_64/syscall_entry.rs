@@ -1,0 +1,140 @@
+//! The `syscall` instruction's entry and the MSRs that route it here.
+//!
+//! On `syscall` the CPU leaves the user rip in rcx and rflags in r11 and
+//! masks rflags with FMASK (interrupts off). The entry swaps to the kernel
+//! GS, parks the user rsp in the per-CPU block, switches to the process's
+//! kernel stack (also kept in the per-CPU block), and builds a
+//! [`TrapFrame`](super::trap::TrapFrame) identical to an interrupt's, so
+//! `fork`, `exec` and signals-to-come see one frame type. Returning uses
+//! `sysretq` when the frame still holds a canonical user rip (the common
+//! case), and the `iretq` path otherwise (exec'd entry points are checked,
+//! but iretq is always safe).
+//!
+//! This machine's KVM is a software PVM that does not switch to ring 0 on
+//! a non-PVM guest's `syscall`: the CPU arrives at `syscall_entry` still in
+//! user mode and takes an instruction-fetch page fault there, with rcx and
+//! r11 already holding the return rip and rflags. The page-fault path
+//! recognises exactly that signature ([`is_misdelivered_syscall`]) and runs
+//! the system call from the fault's frame, returning with `iretq`. A user
+//! program jumping to `syscall_entry` on purpose gets nothing it could not
+//! get from `syscall` itself.
+
+use core::arch::global_asm;
+
+use super::cpu::{rdmsr, wrmsr, MSR_EFER};
+use super::gdt::{KERNEL_CODE, KERNEL_DATA};
+use super::percpu::{PERCPU_KERNEL_STACK, PERCPU_USER_STACK};
+use super::trap::TrapFrame;
+
+const MSR_STAR: u32 = 0xC000_0081;
+const MSR_LSTAR: u32 = 0xC000_0082;
+const MSR_FMASK: u32 = 0xC000_0084;
+const EFER_SCE: u64 = 1;
+
+/// Pseudo-vector stored in the frame of a system call.
+pub const SYSCALL_VECTOR: u64 = 0x80;
+
+global_asm!(
+    r#"
+    .text
+    .global syscall_entry
+syscall_entry:
+    swapgs
+    movq %rsp, %gs:{user_stack}
+    movq %gs:{kernel_stack}, %rsp
+    pushq ${user_ss}
+    pushq %gs:{user_stack}
+    pushq %r11
+    pushq ${user_cs}
+    pushq %rcx
+    pushq $0
+    pushq ${vector}
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    movq %rsp, %rdi
+    call syscall_dispatch
+    /* sysret needs a canonical user rip: bits 47..63 all zero. */
+    movq 17*8(%rsp), %rax
+    shrq $47, %rax
+    jnz trap_return
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+    /* vector, error, rip, cs, rflags, rsp, ss remain */
+    cli
+    movq 16(%rsp), %rcx
+    movq 32(%rsp), %r11
+    movq 40(%rsp), %rsp
+    swapgs
+    sysretq
+    "#,
+    user_stack = const PERCPU_USER_STACK,
+    kernel_stack = const PERCPU_KERNEL_STACK,
+    user_ss = const super::gdt::USER_DATA as u64,
+    user_cs = const super::gdt::USER_CODE as u64,
+    vector = const SYSCALL_VECTOR,
+    options(att_syntax)
+);
+
+extern "C" {
+    fn syscall_entry();
+    fn syscall_dispatch(frame: &mut TrapFrame);
+}
+
+/// Whether a user-mode fault is a `syscall` the hypervisor delivered without
+/// raising the privilege level (see the module header).
+pub fn is_misdelivered_syscall(frame: &TrapFrame, cr2: u64) -> bool {
+    let entry = syscall_entry as *const () as u64;
+    frame.vector == u64::from(super::idt::VECTOR_PAGE_FAULT) && frame.rip == entry && cr2 == entry
+}
+
+/// Runs the system call a misdelivered `syscall` asked for, from the fault's frame.
+pub fn redeliver_syscall(frame: &mut TrapFrame) {
+    frame.rip = frame.rcx;
+    frame.rflags = frame.r11;
+    frame.vector = SYSCALL_VECTOR;
+    frame.error_code = 0;
+    // SAFETY: the dispatcher takes the same frame layout the entry builds.
+    unsafe { syscall_dispatch(frame) };
+}
+
+/// Enables `syscall`/`sysret` on this CPU and points them at the entry.
+pub fn init_this_cpu() {
+    // STAR: kernel CS in 47:32; sysret takes SS = base + 8, CS = base + 16,
+    // with base 0x10 giving user data 0x18 and user code 0x20 (see gdt.rs).
+    let star = ((u64::from(KERNEL_DATA)) << 48) | ((u64::from(KERNEL_CODE)) << 32);
+    // SAFETY: the entry point exists, GDT layout matches STAR, and the FMASK
+    // clears IF/TF/DF/AC so the entry runs with interrupts off and DF clear.
+    unsafe {
+        wrmsr(MSR_STAR, star);
+        wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
+        wrmsr(MSR_FMASK, 0x4_0700);
+        wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    }
+}

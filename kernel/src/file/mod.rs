@@ -1,0 +1,144 @@
+//! Open files and file-descriptor tables.
+//!
+//! A `File` is shared (`Arc`) by every descriptor that refers to it (after
+//! `dup` or `fork`) and carries its own offset. The kinds: the console
+//! device, the two ends of a pipe (and, with the file system, inodes).
+//! File operations work on kernel buffers; the system-call layer copies to
+//! and from user memory around them, after checking the whole user range.
+
+pub mod pipe;
+
+use alloc::sync::Arc;
+
+use berth_abi::errno::Errno;
+use berth_abi::limits::NOFILE;
+use berth_abi::stat::{Stat, T_DEVICE};
+
+use pipe::Pipe;
+
+/// What an open file refers to.
+pub enum FileKind {
+    Console,
+    PipeReader(Arc<Pipe>),
+    PipeWriter(Arc<Pipe>),
+}
+
+/// An open file.
+pub struct File {
+    pub kind: FileKind,
+    pub readable: bool,
+    pub writable: bool,
+}
+
+impl File {
+    pub fn console(readable: bool, writable: bool) -> Arc<File> {
+        Arc::new(File {
+            kind: FileKind::Console,
+            readable,
+            writable,
+        })
+    }
+
+    /// Reads up to `buf.len()` bytes; 0 means end of file.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable {
+            return Err(Errno::EBADF);
+        }
+        match &self.kind {
+            FileKind::Console => crate::console::read(buf),
+            FileKind::PipeReader(p) => p.read(buf),
+            FileKind::PipeWriter(_) => Err(Errno::EBADF),
+        }
+    }
+
+    /// Writes all of `buf` (or fails).
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable {
+            return Err(Errno::EBADF);
+        }
+        match &self.kind {
+            FileKind::Console => {
+                crate::console::write_bytes(buf);
+                Ok(buf.len())
+            }
+            FileKind::PipeWriter(p) => p.write(buf),
+            FileKind::PipeReader(_) => Err(Errno::EBADF),
+        }
+    }
+
+    pub fn stat(&self) -> Result<Stat, Errno> {
+        match &self.kind {
+            FileKind::Console => Ok(Stat {
+                dev: 0,
+                ino: 0,
+                kind: T_DEVICE,
+                nlink: 1,
+                size: 0,
+            }),
+            // Pipes have no inode; report a zero-filled device-less entry like xv6.
+            FileKind::PipeReader(_) | FileKind::PipeWriter(_) => Ok(Stat::default()),
+        }
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        match &self.kind {
+            FileKind::PipeReader(p) => p.close_reader(),
+            FileKind::PipeWriter(p) => p.close_writer(),
+            FileKind::Console => {}
+        }
+    }
+}
+
+/// A process's descriptors.
+#[derive(Clone)]
+pub struct FdTable {
+    fds: [Option<Arc<File>>; NOFILE],
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FdTable {
+    pub const fn new() -> FdTable {
+        FdTable {
+            fds: [const { None }; NOFILE],
+        }
+    }
+
+    /// The file behind `fd`.
+    pub fn get(&self, fd: i64) -> Result<Arc<File>, Errno> {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.fds.get(i))
+            .and_then(|f| f.clone())
+            .ok_or(Errno::EBADF)
+    }
+
+    /// Installs `f` in the lowest free descriptor.
+    pub fn alloc(&mut self, f: Arc<File>) -> Result<usize, Errno> {
+        let i = self.fds.iter().position(|s| s.is_none()).ok_or(Errno::EMFILE)?;
+        self.fds[i] = Some(f);
+        Ok(i)
+    }
+
+    /// Free descriptors left.
+    pub fn free_count(&self) -> usize {
+        self.fds.iter().filter(|s| s.is_none()).count()
+    }
+
+    /// Closes `fd`, returning the file so the caller drops it outside any lock.
+    pub fn close(&mut self, fd: i64) -> Result<Arc<File>, Errno> {
+        let i = usize::try_from(fd).ok().filter(|&i| i < NOFILE).ok_or(Errno::EBADF)?;
+        self.fds[i].take().ok_or(Errno::EBADF)
+    }
+
+    /// Takes every open file out (exit), for dropping outside the lock.
+    pub fn take_all(&mut self) -> [Option<Arc<File>>; NOFILE] {
+        core::mem::replace(&mut self.fds, [const { None }; NOFILE])
+    }
+}

@@ -1,0 +1,110 @@
+//! Pipes: a bounded byte buffer between a reading and a writing end.
+//!
+//! Readers sleep while the pipe is empty and a writer is open; writers
+//! sleep while it is full and a reader is open. Writing with no reader left
+//! is `EPIPE`; reading with no writer left and nothing buffered is end of
+//! file. A sleeping reader or writer that is killed returns `EINTR`.
+
+use berth_abi::errno::Errno;
+
+use crate::sync::{SpinLock, WaitQueue};
+
+/// Bytes a pipe buffers.
+pub const PIPESIZE: usize = 4096;
+
+struct Inner {
+    buf: [u8; PIPESIZE],
+    nread: usize,
+    nwrite: usize,
+    reader_open: bool,
+    writer_open: bool,
+}
+
+pub struct Pipe {
+    inner: SpinLock<Inner>,
+    readable: WaitQueue,
+    writable: WaitQueue,
+}
+
+fn killed() -> bool {
+    crate::proc::current().is_some_and(|p| p.killed())
+}
+
+impl Pipe {
+    pub fn new() -> Pipe {
+        Pipe {
+            inner: SpinLock::new(
+                "pipe",
+                Inner {
+                    buf: [0; PIPESIZE],
+                    nread: 0,
+                    nwrite: 0,
+                    reader_open: true,
+                    writer_open: true,
+                },
+            ),
+            readable: WaitQueue::new(),
+            writable: WaitQueue::new(),
+        }
+    }
+
+    pub fn write(&self, data: &[u8]) -> Result<usize, Errno> {
+        let mut i = 0;
+        let mut g = self.inner.lock();
+        while i < data.len() {
+            if !g.reader_open {
+                return Err(Errno::EPIPE);
+            }
+            if killed() {
+                return Err(Errno::EINTR);
+            }
+            if g.nwrite == g.nread + PIPESIZE {
+                self.readable.wake_all();
+                g = self.writable.sleep(g);
+                continue;
+            }
+            let at = g.nwrite % PIPESIZE;
+            g.buf[at] = data[i];
+            g.nwrite += 1;
+            i += 1;
+        }
+        drop(g);
+        self.readable.wake_all();
+        Ok(i)
+    }
+
+    pub fn read(&self, out: &mut [u8]) -> Result<usize, Errno> {
+        let mut g = self.inner.lock();
+        while g.nread == g.nwrite && g.writer_open {
+            if killed() {
+                return Err(Errno::EINTR);
+            }
+            g = self.readable.sleep(g);
+        }
+        let mut n = 0;
+        while n < out.len() && g.nread < g.nwrite {
+            out[n] = g.buf[g.nread % PIPESIZE];
+            g.nread += 1;
+            n += 1;
+        }
+        drop(g);
+        self.writable.wake_all();
+        Ok(n)
+    }
+
+    pub fn close_reader(&self) {
+        self.inner.lock().reader_open = false;
+        self.writable.wake_all();
+    }
+
+    pub fn close_writer(&self) {
+        self.inner.lock().writer_open = false;
+        self.readable.wake_all();
+    }
+}
+
+impl Default for Pipe {
+    fn default() -> Self {
+        Self::new()
+    }
+}

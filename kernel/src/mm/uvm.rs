@@ -1,0 +1,349 @@
+//! User address spaces: the pages a process owns and checked access to them.
+//!
+//! Layout (see `berth_abi::limits`): the program's segments from
+//! `USER_TEXT_BASE` up, then the heap from `brk_start` to `brk` (grown and
+//! shrunk by `sbrk`), and far above, the stack region below
+//! `USER_STACK_TOP`, whose pages are allocated when first touched (by the
+//! process, or by the kernel copying into it). All user pages are 4 KiB
+//! and privately owned: `fork` copies them.
+//!
+//! Kernel access to user memory never dereferences a user address: every
+//! copy translates page by page through the process's page table and goes
+//! through the direct map, so a bad pointer is an `EFAULT`, never a kernel
+//! fault. A range is checked in full before anything is copied.
+
+use alloc::vec::Vec;
+
+use berth_abi::errno::Errno;
+use berth_abi::limits::{MAX_USER_MEMORY, USER_STACK_BYTES, USER_STACK_TOP};
+
+use crate::arch::x86_64::paging::{nx_bit, phys_to_virt, PageTable, PTE_WRITABLE, USER_END};
+
+const PAGE: u64 = 4096;
+/// Lowest stack address a process may touch.
+pub const STACK_BOTTOM: u64 = USER_STACK_TOP - USER_STACK_BYTES;
+
+/// Protection of a user mapping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prot {
+    pub write: bool,
+    pub exec: bool,
+}
+
+/// A process's memory.
+pub struct AddressSpace {
+    table: Option<PageTable>,
+    /// Pages of the program image and heap (not the stack), for accounting.
+    image_pages: u64,
+    /// Start of the heap: the page after the highest loaded segment.
+    pub brk_start: u64,
+    /// Current program break.
+    pub brk: u64,
+    /// Stack pages currently mapped.
+    stack_pages: u64,
+}
+
+fn pte_flags(p: Prot) -> u64 {
+    let mut f = 0;
+    if p.write {
+        f |= PTE_WRITABLE;
+    }
+    if !p.exec {
+        f |= nx_bit();
+    }
+    f
+}
+
+fn zeroed_frame() -> Result<u64, Errno> {
+    let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+    // SAFETY: a fresh frame from the allocator, reached through the direct map.
+    unsafe { core::ptr::write_bytes(phys_to_virt(f) as *mut u8, 0, PAGE as usize) };
+    Ok(f)
+}
+
+impl AddressSpace {
+    /// An empty address space (kernel half only).
+    pub fn new() -> Result<AddressSpace, Errno> {
+        Ok(AddressSpace {
+            table: Some(PageTable::new().ok_or(Errno::ENOMEM)?),
+            image_pages: 0,
+            brk_start: 0,
+            brk: 0,
+            stack_pages: 0,
+        })
+    }
+
+    fn table(&self) -> &PageTable {
+        self.table.as_ref().expect("address space used after teardown")
+    }
+
+    fn table_mut(&mut self) -> &mut PageTable {
+        self.table.as_mut().expect("address space used after teardown")
+    }
+
+    /// CR3 value.
+    pub fn root(&self) -> u64 {
+        self.table().root()
+    }
+
+    /// Makes this address space current on this CPU.
+    pub fn activate(&self) {
+        self.table().activate();
+    }
+
+    /// Bytes of user memory in use (image + heap + stack).
+    pub fn size_bytes(&self) -> u64 {
+        (self.image_pages + self.stack_pages) * PAGE
+    }
+
+    /// Maps zeroed pages over `[start, end)` (page-rounded) with `prot`.
+    /// Pages already mapped are left alone (segments may share a page).
+    pub fn map_zeroed(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), Errno> {
+        let mut va = start & !(PAGE - 1);
+        while va < end {
+            if self.table().translate(va).is_none() {
+                let f = zeroed_frame()?;
+                if self.table_mut().map(va, f, pte_flags(prot)).is_err() {
+                    crate::mm::free_frame(f);
+                    return Err(Errno::ENOMEM);
+                }
+                if va >= STACK_BOTTOM {
+                    self.stack_pages += 1;
+                } else {
+                    self.image_pages += 1;
+                }
+            } else if prot.write || prot.exec {
+                // A page shared by two segments gets the union of their rights.
+                self.widen(va, prot);
+            }
+            va += PAGE;
+        }
+        Ok(())
+    }
+
+    fn widen(&mut self, va: u64, prot: Prot) {
+        if let Some((pa, _)) = self.table().translate(va) {
+            let old = self.table().translate(va).map_or(0, |(_, f)| f);
+            let mut flags = old & (PTE_WRITABLE | nx_bit());
+            if prot.write {
+                flags |= PTE_WRITABLE;
+            }
+            if prot.exec {
+                flags &= !nx_bit();
+            }
+            self.table_mut().unmap(va);
+            let _ = self.table_mut().map(va, pa, flags);
+        }
+    }
+
+    fn unmap_range(&mut self, start: u64, end: u64) {
+        let mut va = start;
+        while va < end {
+            if let Some(pa) = self.table_mut().unmap(va) {
+                crate::mm::free_frame(pa);
+                if va >= STACK_BOTTOM {
+                    self.stack_pages -= 1;
+                } else {
+                    self.image_pages -= 1;
+                }
+            }
+            va += PAGE;
+        }
+    }
+
+    /// Grows or shrinks the heap by `delta` bytes; returns the old break.
+    pub fn sbrk(&mut self, delta: i64) -> Result<u64, Errno> {
+        let old = self.brk;
+        if delta >= 0 {
+            let new = old.checked_add(delta as u64).ok_or(Errno::ENOMEM)?;
+            if new > MAX_USER_MEMORY || new > STACK_BOTTOM {
+                return Err(Errno::ENOMEM);
+            }
+            let first_new_page = old.next_multiple_of(PAGE);
+            if let Err(e) = self.map_zeroed(first_new_page, new, Prot { write: true, exec: false }) {
+                self.unmap_range(first_new_page, new.next_multiple_of(PAGE));
+                return Err(e);
+            }
+            self.brk = new;
+        } else {
+            let new = old.checked_sub(delta.unsigned_abs()).ok_or(Errno::EINVAL)?;
+            if new < self.brk_start {
+                return Err(Errno::EINVAL);
+            }
+            self.unmap_range(new.next_multiple_of(PAGE), old.next_multiple_of(PAGE));
+            self.brk = new;
+        }
+        Ok(old)
+    }
+
+    /// Handles a page fault at `addr`: maps a stack page if `addr` lies in
+    /// the stack region. Returns whether the fault was resolved.
+    pub fn fault_in_stack(&mut self, addr: u64) -> bool {
+        (STACK_BOTTOM..USER_STACK_TOP).contains(&addr)
+            && self.table().translate(addr).is_none()
+            && self.map_zeroed(addr, addr + 1, Prot { write: true, exec: false }).is_ok()
+    }
+
+    /// A full copy of this address space (for fork).
+    pub fn duplicate(&self) -> Result<AddressSpace, Errno> {
+        let mut child = AddressSpace::new()?;
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let ranges = [(0x1000, self.brk.next_multiple_of(PAGE)), (STACK_BOTTOM, USER_STACK_TOP)];
+        for (start, end) in ranges {
+            let mut va = start;
+            while va < end {
+                if let Some((pa, flags)) = self.table().translate(va) {
+                    let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+                    // SAFETY: both frames are mapped in the direct map; the new one is ours.
+                    unsafe {
+                        core::ptr::copy_nonoverlapping(
+                            phys_to_virt(pa) as *const u8,
+                            phys_to_virt(f) as *mut u8,
+                            PAGE as usize,
+                        )
+                    };
+                    let keep = flags & (PTE_WRITABLE | nx_bit());
+                    if child.table_mut().map(va, f, keep).is_err() {
+                        crate::mm::free_frame(f);
+                        return Err(Errno::ENOMEM);
+                    }
+                    if va >= STACK_BOTTOM {
+                        child.stack_pages += 1;
+                    } else {
+                        child.image_pages += 1;
+                    }
+                }
+                va += PAGE;
+            }
+        }
+        Ok(child)
+    }
+
+    /// Checks that `[addr, addr+len)` is user memory mapped with the needed
+    /// rights (stack pages are faulted in), page by page, before any copy.
+    fn check_range(&mut self, addr: u64, len: u64, write: bool) -> Result<(), Errno> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len).ok_or(Errno::EFAULT)?;
+        if addr == 0 || end > USER_END {
+            return Err(Errno::EFAULT);
+        }
+        let mut va = addr & !(PAGE - 1);
+        while va < end {
+            match self.table().translate(va) {
+                Some((_, flags)) if !write || flags & PTE_WRITABLE != 0 => {}
+                Some(_) => return Err(Errno::EFAULT),
+                None if self.fault_in_stack(va) => {}
+                None => return Err(Errno::EFAULT),
+            }
+            va += PAGE;
+        }
+        Ok(())
+    }
+
+    /// Copies `len` bytes between user `addr` and a kernel buffer, after
+    /// checking the whole range. `f(kernel_chunk, user_chunk_ptr)`.
+    fn for_each_chunk(&mut self, addr: u64, len: usize, write: bool, mut f: impl FnMut(usize, *mut u8, usize)) -> Result<(), Errno> {
+        self.check_range(addr, len as u64, write)?;
+        let mut done = 0usize;
+        while done < len {
+            let va = addr + done as u64;
+            let (pa, _) = self.table().translate(va).ok_or(Errno::EFAULT)?;
+            let off = (va % PAGE) as usize;
+            let n = (PAGE as usize - off).min(len - done);
+            f(done, (phys_to_virt(pa) + off as u64) as *mut u8, n);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Copies `src` into user memory at `addr`.
+    pub fn copy_out(&mut self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        self.for_each_chunk(addr, src.len(), true, |done, user, n| {
+            // SAFETY: `user` points at n bytes of a frame this process owns
+            // (checked writable above), reached through the direct map.
+            unsafe { core::ptr::copy_nonoverlapping(src[done..].as_ptr(), user, n) };
+        })
+    }
+
+    /// Writes `src` at `addr` regardless of the page's write permission
+    /// (the loader filling read-only segments); the range must be mapped.
+    pub fn fill(&mut self, addr: u64, src: &[u8]) -> Result<(), Errno> {
+        self.for_each_chunk(addr, src.len(), false, |done, user, n| {
+            // SAFETY: `user` points at n bytes of a frame this process owns, via the direct map.
+            unsafe { core::ptr::copy_nonoverlapping(src[done..].as_ptr(), user, n) };
+        })
+    }
+
+    /// Copies user memory at `addr` into `dst`.
+    pub fn copy_in(&mut self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        let len = dst.len();
+        self.for_each_chunk(addr, len, false, |done, user, n| {
+            // SAFETY: `user` points at n mapped bytes of this process's memory.
+            unsafe { core::ptr::copy_nonoverlapping(user as *const u8, dst[done..].as_mut_ptr(), n) };
+        })
+    }
+
+    /// Checks a range without copying (for calls that fill user memory later).
+    pub fn check_writable(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.check_range(addr, len, true)
+    }
+
+    /// Checks a range is readable user memory.
+    pub fn check_readable(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.check_range(addr, len, false)
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (terminator excluded).
+    pub fn copy_in_str(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut va = addr;
+        loop {
+            if va == 0 || va >= USER_END {
+                return Err(Errno::EFAULT);
+            }
+            let (pa, _) = match self.table().translate(va) {
+                Some(t) => t,
+                None if self.fault_in_stack(va) => self.table().translate(va).ok_or(Errno::EFAULT)?,
+                None => return Err(Errno::EFAULT),
+            };
+            let off = va % PAGE;
+            let avail = (PAGE - off) as usize;
+            // SAFETY: the page is mapped for this process; we read `avail`
+            // bytes of it through the direct map.
+            let bytes = unsafe { core::slice::from_raw_parts((phys_to_virt(pa) + off) as *const u8, avail) };
+            if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+                if out.len() + nul > max {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                out.extend_from_slice(&bytes[..nul]);
+                return Ok(out);
+            }
+            if out.len() + avail > max {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            out.extend_from_slice(bytes);
+            va += avail as u64;
+        }
+    }
+
+    /// Reads a little-endian u64 from user memory.
+    pub fn read_u64(&mut self, addr: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.copy_in(addr, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        let brk_end = self.brk.next_multiple_of(PAGE).max(self.brk_start);
+        self.unmap_range(0x1000, brk_end);
+        self.unmap_range(STACK_BOTTOM, USER_STACK_TOP);
+        if let Some(t) = self.table.take() {
+            t.destroy();
+        }
+    }
+}

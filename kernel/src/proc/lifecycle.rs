@@ -1,0 +1,225 @@
+//! Process life: the first process, fork, exit, wait, kill and listings.
+//!
+//! Lock order (outer to inner): a parent's `children` → a process's
+//! `sched_lock` → run-queue and wait-queue locks; the one exception is an
+//! exiting process, which holds its own `sched_lock` while it briefly takes
+//! its parent's `children` (nothing takes a child's `sched_lock` while
+//! holding its parent's `children`, so no cycle). `exit` hands its children
+//! to init (pid 1) by moving its `children` list, and tells its parent
+//! through the parent's `child_exited` queue after it is a zombie.
+
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+
+use berth_abi::errno::Errno;
+use berth_abi::exit::ExitCode;
+use berth_abi::limits::KILLED_STATUS;
+use berth_abi::syscall::{ProcInfo, PROC_NAME_LEN};
+
+use super::{sched, table, Identity, KernelStack, Proc, State};
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::arch::x86_64::{debug_exit, paging, switch};
+use crate::file::FdTable;
+use crate::mm::uvm::AddressSpace;
+use crate::sync::{SpinLock, WaitQueue};
+
+static INIT: spin::Once<Arc<Proc>> = spin::Once::new();
+
+fn new_proc(name: String, parent: Weak<Proc>, mm: AddressSpace, files: FdTable, frame: &TrapFrame) -> Result<Arc<Proc>, Errno> {
+    let (slot, pid) = table::reserve().ok_or(Errno::EAGAIN)?;
+    let Some(kstack) = KernelStack::new() else {
+        table::release(slot);
+        return Err(Errno::ENOMEM);
+    };
+    // SAFETY: a fresh, unused kernel stack.
+    let rsp = unsafe { switch::prepare_first_entry(kstack.top(), frame) };
+    let p = Arc::new(Proc {
+        pid,
+        slot,
+        state: AtomicU8::new(State::Embryo as u8),
+        sched_lock: SpinLock::new("proc", ()),
+        killed: AtomicBool::new(false),
+        container: AtomicI32::new(0),
+        cpu: AtomicI32::new(-1),
+        saved_rsp: UnsafeCell::new(rsp),
+        kstack,
+        identity: SpinLock::new("proc identity", Identity { name, parent, exit_status: 0 }),
+        mm: SpinLock::new("proc mm", Some(mm)),
+        files: SpinLock::new("fd table", files),
+        children: SpinLock::new("children", Vec::new()),
+        child_exited: WaitQueue::new(),
+        is_test_program: AtomicBool::new(false),
+    });
+    table::install(p.clone());
+    Ok(p)
+}
+
+fn start(p: &Arc<Proc>) {
+    let g = p.sched_lock.lock();
+    p.set_state(State::Runnable);
+    sched::enqueue(p.clone());
+    drop(g);
+}
+
+/// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
+pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
+    let image = super::programs::find(program).ok_or(Errno::ENOENT)?;
+    let mut mm = AddressSpace::new()?;
+    let mut frame = TrapFrame::default();
+    super::exec::load(&mut mm, image, args, &mut frame)?;
+    let mut files = FdTable::new();
+    let console = crate::file::File::console(true, true);
+    for _ in 0..3 {
+        files.alloc(console.clone())?;
+    }
+    let p = new_proc(String::from(program), Weak::new(), mm, files, &frame)?;
+    INIT.call_once(|| p.clone());
+    start(&p);
+    Ok(())
+}
+
+/// `fork`: a copy of the caller; returns the child's pid (the child sees 0).
+pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
+    let mm = parent.mm.lock().as_ref().ok_or(Errno::EFAULT)?.duplicate()?;
+    let files = parent.files.lock().clone();
+    let mut child_frame = *frame;
+    child_frame.rax = 0;
+    let name = parent.name();
+    let child = new_proc(name, Arc::downgrade(parent), mm, files, &child_frame)?;
+    child.container.store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);
+    parent.children.lock().push(child.clone());
+    start(&child);
+    Ok(child.pid)
+}
+
+/// `exit`: release resources, become a zombie, wake the parent. Never returns.
+pub fn exit(p: Arc<Proc>, status: i32) -> ! {
+    if INIT.get().is_some_and(|init| Arc::ptr_eq(init, &p)) {
+        panic!("init exiting with status {status}");
+    }
+    // Files first: closing a pipe end wakes the other side.
+    let files = p.files.lock().take_all();
+    drop(files);
+    // Leave the user address space before freeing it.
+    paging::activate_kernel_table();
+    let mm = p.mm.lock().take();
+    drop(mm);
+
+    if p.is_test_program.load(Ordering::Relaxed) && crate::cmdline::test_mode() {
+        crate::println!("test program {} exited with status {status}", p.name());
+        debug_exit::exit_qemu(if status == 0 { ExitCode::Success } else { ExitCode::Failure });
+    }
+
+    // Hand children to init.
+    let orphans = core::mem::take(&mut *p.children.lock());
+    if let Some(init) = INIT.get() {
+        if !orphans.is_empty() {
+            let mut adopted = init.children.lock();
+            for c in orphans {
+                c.identity.lock().parent = Arc::downgrade(init);
+                adopted.push(c);
+            }
+            drop(adopted);
+            init.child_exited.wake_all();
+        }
+    }
+
+    let parent = p.identity.lock().parent.upgrade();
+    p.identity.lock().exit_status = status;
+    sched::exit_switch(p, move || {
+        if let Some(parent) = parent {
+            // A parent in wait() holds its children lock from its zombie
+            // check until it is registered on child_exited; taking that lock
+            // here (after we became a zombie) means the wakeup below cannot
+            // fall between its check and its sleep.
+            drop(parent.children.lock());
+            parent.child_exited.wake_all();
+        }
+    })
+}
+
+/// `wait`: reaps a zombie child; returns its pid and exit status.
+pub fn wait(p: &Arc<Proc>) -> Result<(i32, i32), Errno> {
+    let mut kids = p.children.lock();
+    loop {
+        if kids.is_empty() {
+            return Err(Errno::ECHILD);
+        }
+        if let Some(i) = kids.iter().position(|c| c.state() == State::Zombie) {
+            let child = kids.swap_remove(i);
+            drop(kids);
+            // Make sure the child has fully left its CPU before freeing its stack.
+            drop(child.sched_lock.lock());
+            let status = child.identity.lock().exit_status;
+            table::release(child.slot);
+            return Ok((child.pid, status));
+        }
+        if p.killed() {
+            return Err(Errno::EINTR);
+        }
+        kids = p.child_exited.sleep(kids);
+    }
+}
+
+/// `kill`: marks `pid` killed and wakes it if it sleeps.
+pub fn kill(pid: i32) -> Result<(), Errno> {
+    let target = table::find(pid).ok_or(Errno::ESRCH)?;
+    if target.state() == State::Zombie {
+        return Err(Errno::ESRCH);
+    }
+    target.killed.store(true, Ordering::Release);
+    sched::make_runnable_if_sleeping(target);
+    Ok(())
+}
+
+/// Exit status of a killed process.
+pub fn exit_killed(p: Arc<Proc>) -> ! {
+    exit(p, KILLED_STATUS)
+}
+
+/// The process listing behind `ps`: up to `max` rows.
+pub fn process_rows(max: usize) -> Vec<ProcInfo> {
+    let mut rows: Vec<ProcInfo> = table::snapshot()
+        .into_iter()
+        .map(|p| {
+            let id = p.identity.lock();
+            let mut name = [0u8; PROC_NAME_LEN];
+            let n = id.name.len().min(PROC_NAME_LEN - 1);
+            name[..n].copy_from_slice(&id.name.as_bytes()[..n]);
+            let pages = p.mm.lock().as_ref().map_or(0, |m| m.size_bytes() / 4096) as u32;
+            ProcInfo {
+                pid: p.pid,
+                ppid: id.parent.upgrade().map_or(0, |pp| pp.pid),
+                container: p.container.load(Ordering::Relaxed),
+                state: p.state() as i32,
+                cpu: p.cpu.load(Ordering::Relaxed),
+                pages,
+                name,
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| r.pid);
+    rows.truncate(max);
+    rows
+}
+
+/// ^P: one line per process on the console.
+pub fn print_process_list() {
+    crate::println!();
+    for r in process_rows(usize::MAX) {
+        let n = r.name.iter().position(|&b| b == 0).unwrap_or(PROC_NAME_LEN);
+        let name = core::str::from_utf8(&r.name[..n]).unwrap_or("?");
+        crate::println!(
+            "{} {} {} cpu {} ctr {} {}K",
+            r.pid,
+            berth_abi::syscall::proc_state::name(r.state),
+            name,
+            r.cpu,
+            r.container,
+            r.pages * 4
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! Processes: the process object, its states and "the current process".
+//!
+//! A process is an `Arc<Proc>`. Who may touch what:
+//! - `state` is the scheduler's word: it changes only under `sched_lock`
+//!   (xv6's `p->lock`), which a process holds across its switch to the
+//!   scheduler, so no other CPU can resume it before its registers are
+//!   saved. `claim` semantics: a CPU runs a process only after moving it
+//!   from `Runnable` to `Running` under that lock.
+//! - `killed` and `cpu` are atomics anyone may read.
+//! - `mm` and `files` belong to the process itself (only it
+//!   runs on its kernel stack); they sit under their own small locks so
+//!   that listings (`ps`, ^P) and `kill` can look without races.
+//! - `children` (the wait lock): the list of live and zombie children;
+//!   the parent's `child_exited` queue is woken when one becomes a zombie.
+//!
+//! There is no lock over all processes: see `table.rs` for how slots and
+//! pids are handed out and `sched.rs` for the per-CPU run queues.
+
+pub mod elf;
+#[cfg(target_os = "none")]
+mod object;
+#[cfg(target_os = "none")]
+pub use object::*;
+#[cfg(target_os = "none")]
+pub mod exec;
+#[cfg(target_os = "none")]
+pub mod lifecycle;
+#[cfg(target_os = "none")]
+pub mod programs;
+#[cfg(target_os = "none")]
+pub mod sched;
+#[cfg(target_os = "none")]
+pub mod table;

@@ -1,0 +1,141 @@
+//! The process object and its states (see `proc/mod.rs` for who may touch what).
+
+use alloc::string::String;
+use alloc::sync::{Arc, Weak};
+use alloc::vec::Vec;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+
+use berth_abi::syscall::proc_state;
+
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::file::FdTable;
+use crate::mm::uvm::AddressSpace;
+use crate::param::KSTACK_PAGES;
+use super::sched;
+use crate::sync::{SpinLock, WaitQueue};
+
+/// Scheduling state (values match `berth_abi::syscall::proc_state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum State {
+    Embryo = proc_state::EMBRYO as u8,
+    Sleeping = proc_state::SLEEPING as u8,
+    Runnable = proc_state::RUNNABLE as u8,
+    Running = proc_state::RUNNING as u8,
+    Zombie = proc_state::ZOMBIE as u8,
+}
+
+impl State {
+    fn from_u8(v: u8) -> State {
+        match v {
+            x if x == State::Sleeping as u8 => State::Sleeping,
+            x if x == State::Runnable as u8 => State::Runnable,
+            x if x == State::Running as u8 => State::Running,
+            x if x == State::Zombie as u8 => State::Zombie,
+            _ => State::Embryo,
+        }
+    }
+}
+
+/// A kernel stack owned by one process.
+pub struct KernelStack {
+    top: u64,
+}
+
+impl KernelStack {
+    pub(super) fn new() -> Option<KernelStack> {
+        Some(KernelStack {
+            top: crate::mm::alloc_kernel_stack(KSTACK_PAGES)?,
+        })
+    }
+
+    pub fn top(&self) -> u64 {
+        self.top
+    }
+}
+
+impl Drop for KernelStack {
+    fn drop(&mut self) {
+        let base = self.top - KSTACK_PAGES * 4096;
+        for i in 0..KSTACK_PAGES {
+            crate::mm::free_frame(crate::arch::x86_64::paging::virt_to_phys(base + i * 4096));
+        }
+    }
+}
+
+/// Things only the process itself changes, listed by `ps`.
+pub struct Identity {
+    pub name: String,
+    pub parent: Weak<Proc>,
+    pub exit_status: i32,
+}
+
+/// A process.
+pub struct Proc {
+    pub pid: i32,
+    /// Slot index in the process table.
+    pub slot: usize,
+    pub(super) state: AtomicU8,
+    /// Held across the switch to the scheduler; guards `state` changes.
+    pub sched_lock: SpinLock<()>,
+    pub killed: AtomicBool,
+    /// Container the process belongs to (0 = host).
+    pub container: AtomicI32,
+    /// CPU it runs or last ran on (-1: never).
+    pub cpu: AtomicI32,
+    /// Saved kernel stack pointer while switched out.
+    pub(crate) saved_rsp: UnsafeCell<u64>,
+    pub kstack: KernelStack,
+    pub identity: SpinLock<Identity>,
+    pub mm: SpinLock<Option<AddressSpace>>,
+    pub files: SpinLock<FdTable>,
+    /// Live and zombie children (the "wait lock").
+    pub children: SpinLock<Vec<Arc<Proc>>>,
+    /// Woken when a child becomes a zombie.
+    pub child_exited: WaitQueue,
+    /// Set for the program started from the command line in test mode.
+    pub is_test_program: AtomicBool,
+}
+
+// SAFETY: saved_rsp is written only by the CPU switching the process out
+// (holding sched_lock) and read only by the CPU switching it in (holding
+// sched_lock); every other field is an atomic or behind a lock.
+unsafe impl Sync for Proc {}
+// SAFETY: as above; a Proc has no CPU-affine state.
+unsafe impl Send for Proc {}
+
+impl Proc {
+    pub fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    /// Changes the state; the caller holds `sched_lock`.
+    pub(crate) fn set_state(&self, s: State) {
+        debug_assert!(self.sched_lock.holding());
+        self.state.store(s as u8, Ordering::Release);
+    }
+
+    pub fn killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    pub fn name(&self) -> String {
+        self.identity.lock().name.clone()
+    }
+
+    /// The user trap frame at the top of the kernel stack.
+    pub fn trap_frame(&self) -> *mut TrapFrame {
+        (self.kstack.top() - core::mem::size_of::<TrapFrame>() as u64) as *mut TrapFrame
+    }
+}
+
+/// The process running on this CPU, if any.
+pub fn current() -> Option<Arc<Proc>> {
+    sched::current()
+}
+
+/// The pid of the process running on this CPU.
+pub fn current_pid() -> Option<i32> {
+    sched::current_pid()
+}

@@ -1,0 +1,306 @@
+//! Per-CPU scheduling: run queues, the scheduler loop, sleep and wakeup.
+//!
+//! Each CPU owns a run queue (its own small lock, never a global one) and
+//! runs its own scheduler loop on its boot stack. A runnable process sits
+//! on exactly one queue. Placement: a woken process goes back to the CPU it
+//! last ran on unless that queue is longer than the shortest by two or more,
+//! in which case it goes to the shortest; a CPU whose queue is empty steals
+//! from the longest. Sending a reschedule IPI wakes a halted target CPU.
+//!
+//! The hand-off follows xv6: a process that gives up the CPU takes its own
+//! `sched_lock`, sets its state and switches to its CPU's scheduler, which
+//! releases the lock only after the switch; a CPU about to run a process
+//! takes the same lock and checks the state is still `Runnable`. So a
+//! process is never resumed before its registers are saved, and a wakeup
+//! that races with going to sleep simply waits for the lock.
+//!
+//! The container-fair, lock-free selection of a later milestone replaces
+//! the queue discipline, not this hand-off.
+
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use core::cell::{Cell, UnsafeCell};
+use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crossbeam_utils::CachePadded;
+
+use super::{Proc, State};
+use crate::arch::x86_64::{apic, cpu, idt, percpu, switch};
+use crate::param::MAX_CPUS;
+use crate::sync::{SpinLock, SpinLockGuard};
+
+/// Scheduler state of one CPU.
+struct CpuSched {
+    queue: SpinLock<VecDeque<Arc<Proc>>>,
+    /// Length of `queue`, readable without its lock (placement heuristics only).
+    len: AtomicUsize,
+    /// The process running here. Written only by this CPU with interrupts off.
+    current: UnsafeCell<Option<Arc<Proc>>>,
+    /// The scheduler loop's saved stack pointer.
+    scheduler_rsp: UnsafeCell<u64>,
+    /// Whether this CPU is halted waiting for work.
+    idle: AtomicBool,
+    /// Whether the scheduler loop has started here.
+    started: AtomicBool,
+    /// Interrupt-enable state saved across a switch (xv6's intena).
+    _pad: Cell<u8>,
+}
+
+// SAFETY: `current` and `scheduler_rsp` are touched only by the owning CPU
+// with interrupts off; the rest is atomics or behind the queue's lock.
+unsafe impl Sync for CpuSched {}
+
+#[allow(clippy::declare_interior_mutable_const)]
+const EMPTY: CachePadded<CpuSched> = CachePadded::new(CpuSched {
+    queue: SpinLock::new("runqueue", VecDeque::new()),
+    len: AtomicUsize::new(0),
+    current: UnsafeCell::new(None),
+    scheduler_rsp: UnsafeCell::new(0),
+    idle: AtomicBool::new(false),
+    started: AtomicBool::new(false),
+    _pad: Cell::new(0),
+});
+static CPUS: [CachePadded<CpuSched>; MAX_CPUS] = [EMPTY; MAX_CPUS];
+
+fn this() -> &'static CpuSched {
+    &CPUS[percpu::cpu_index()]
+}
+
+/// The process running on this CPU.
+pub fn current() -> Option<Arc<Proc>> {
+    percpu::push_irq_off();
+    // SAFETY: own CPU, interrupts off.
+    let p = unsafe { (*this().current.get()).clone() };
+    percpu::pop_irq_off();
+    p
+}
+
+/// The pid of the process running on this CPU (no reference count traffic).
+pub fn current_pid() -> Option<i32> {
+    percpu::push_irq_off();
+    // SAFETY: own CPU, interrupts off.
+    let p = unsafe { (*this().current.get()).as_ref().map(|p| p.pid) };
+    percpu::pop_irq_off();
+    p
+}
+
+/// Chooses the CPU a runnable process should queue on.
+fn place(p: &Proc) -> usize {
+    let online = percpu::online_count().max(1);
+    let last = p.cpu.load(Ordering::Relaxed);
+    let shortest = (0..online)
+        .filter(|&c| CPUS[c].started.load(Ordering::Acquire))
+        .min_by_key(|&c| CPUS[c].len.load(Ordering::Relaxed))
+        .unwrap_or(0);
+    if last >= 0 && (last as usize) < online && CPUS[last as usize].started.load(Ordering::Acquire) {
+        let l = last as usize;
+        if CPUS[l].len.load(Ordering::Relaxed) < CPUS[shortest].len.load(Ordering::Relaxed) + 2 {
+            return l;
+        }
+    }
+    shortest
+}
+
+/// Puts a runnable process on a run queue and pokes that CPU if it idles.
+/// The caller holds `p.sched_lock` and has set the state to `Runnable`.
+pub fn enqueue(p: Arc<Proc>) {
+    let target = place(&p);
+    let q = &CPUS[target];
+    {
+        let mut queue = q.queue.lock();
+        queue.push_back(p);
+        q.len.store(queue.len(), Ordering::Relaxed);
+    }
+    if target != percpu::cpu_index() && q.idle.load(Ordering::Acquire) {
+        apic::send_ipi(percpu::cpu(target).apic_id.load(Ordering::Relaxed), idt::VECTOR_RESCHEDULE);
+    }
+}
+
+fn pop_own() -> Option<Arc<Proc>> {
+    let me = this();
+    let mut q = me.queue.lock();
+    let p = q.pop_front();
+    me.len.store(q.len(), Ordering::Relaxed);
+    p
+}
+
+fn steal() -> Option<Arc<Proc>> {
+    let me = percpu::cpu_index();
+    let victim = (0..percpu::online_count())
+        .filter(|&c| c != me)
+        .max_by_key(|&c| CPUS[c].len.load(Ordering::Relaxed))?;
+    if CPUS[victim].len.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let mut q = CPUS[victim].queue.lock();
+    let p = q.pop_back();
+    CPUS[victim].len.store(q.len(), Ordering::Relaxed);
+    p
+}
+
+/// This CPU's scheduler loop. Never returns.
+pub fn run_scheduler() -> ! {
+    let me = this();
+    me.started.store(true, Ordering::Release);
+    loop {
+        // Let interrupts in between picks so a wakeup IPI or tick can land.
+        cpu::enable_interrupts();
+        let Some(p) = pop_own().or_else(steal) else {
+            cpu::disable_interrupts();
+            me.idle.store(true, Ordering::SeqCst);
+            // Re-check after announcing idleness: an enqueue that missed the
+            // flag has already put its process where we look now.
+            if me.len.load(Ordering::SeqCst) == 0 {
+                cpu::wait_for_interrupt();
+            }
+            me.idle.store(false, Ordering::SeqCst);
+            continue;
+        };
+        let guard = p.sched_lock.lock();
+        if p.state() != State::Runnable {
+            drop(guard);
+            continue;
+        }
+        p.set_state(State::Running);
+        p.cpu.store(percpu::cpu_index() as i32, Ordering::Relaxed);
+        let top = p.kstack.top();
+        let c = percpu::this_cpu();
+        c.kernel_stack_top.set(top);
+        // SAFETY: own CPU's TSS; `top` is the top of the process's kernel stack.
+        unsafe { c.tables.set_rsp0(top) };
+        if let Some(mm) = p.mm.lock().as_ref() {
+            mm.activate();
+        }
+        let target_rsp = p.saved_rsp.get();
+        // SAFETY: own CPU, interrupts off (we hold sched_lock).
+        unsafe { *me.current.get() = Some(p.clone()) };
+        core::mem::forget(guard);
+        // SAFETY: the process's saved stack pointer was stored by its last
+        // switch-out (or built by prepare_first_entry) under the sched_lock
+        // we now hold, and it runs on no other CPU (state was Runnable).
+        unsafe { switch::switch(me.scheduler_rsp.get(), *target_rsp) };
+        // Back from the process, which switched out holding its sched_lock.
+        crate::arch::x86_64::paging::activate_kernel_table();
+        // SAFETY: own CPU, interrupts off.
+        let prev = unsafe { (*me.current.get()).take() };
+        if let Some(prev) = prev {
+            // SAFETY: the process took this lock before switching to us, on this CPU.
+            unsafe { prev.sched_lock.force_unlock() };
+        }
+    }
+}
+
+/// Switches from the current process to this CPU's scheduler. The caller
+/// holds the process's `sched_lock` (and no other lock) and has set its state.
+fn switch_to_scheduler(p: &Proc) {
+    let c = percpu::this_cpu();
+    assert!(p.sched_lock.holding(), "sched without sched_lock");
+    assert_eq!(c.irq_off_depth.get(), 1, "sched with other locks held");
+    assert!(p.state() != State::Running, "sched of a running process");
+    let were_enabled = c.irq_were_enabled.get();
+    // SAFETY: saved_rsp is this process's, written under its sched_lock; the
+    // scheduler's saved stack is alive (it is this CPU's boot stack).
+    unsafe { switch::switch(p.saved_rsp.get(), *this().scheduler_rsp.get()) };
+    // We may resume on another CPU: re-read the per-CPU block.
+    percpu::this_cpu().irq_were_enabled.set(were_enabled);
+}
+
+/// Called on a new process's first switch-in: finish the scheduler hand-off.
+#[no_mangle]
+extern "C" fn process_first_run() {
+    let p = current().expect("first run without a current process");
+    // SAFETY: the scheduler took this lock on this CPU before switching here.
+    unsafe { p.sched_lock.force_unlock() };
+}
+
+/// Gives up the CPU; the process stays runnable.
+pub fn yield_now() {
+    let Some(p) = current() else { return };
+    let guard = p.sched_lock.lock();
+    p.set_state(State::Runnable);
+    enqueue(p.clone());
+    core::mem::forget(guard);
+    switch_to_scheduler(&p);
+    // SAFETY: the scheduler that resumed us took our sched_lock on this CPU.
+    unsafe { p.sched_lock.force_unlock() };
+}
+
+/// Processes waiting on one wait queue.
+pub struct Waiters {
+    list: SpinLock<Vec<Arc<Proc>>>,
+}
+
+impl Waiters {
+    pub const fn new() -> Self {
+        Waiters {
+            list: SpinLock::new("waitqueue", Vec::new()),
+        }
+    }
+}
+
+/// Puts the current process to sleep on `w`, releasing `guard`'s lock only
+/// once the process is registered and marked sleeping. Returns false (and
+/// does nothing) when there is no current process.
+pub fn sleep_on<T>(w: &Waiters, guard: SpinLockGuard<'_, T>) -> bool {
+    let Some(p) = current() else {
+        drop(guard);
+        return false;
+    };
+    let sched_guard = p.sched_lock.lock();
+    w.list.lock().push(p.clone());
+    p.set_state(State::Sleeping);
+    drop(guard);
+    core::mem::forget(sched_guard);
+    switch_to_scheduler(&p);
+    // SAFETY: the scheduler that resumed us took our sched_lock on this CPU.
+    unsafe { p.sched_lock.force_unlock() };
+    // Woken by kill, a stale entry may remain: take ourselves off the list.
+    w.list.lock().retain(|q| !Arc::ptr_eq(q, &p));
+    true
+}
+
+/// Makes every process sleeping on `w` runnable.
+pub fn wake_all(w: &Waiters) {
+    let waiters = core::mem::take(&mut *w.list.lock());
+    for p in waiters {
+        make_runnable_if_sleeping(p);
+    }
+}
+
+/// Wakes `p` if it sleeps (used by wakeups and by kill).
+pub fn make_runnable_if_sleeping(p: Arc<Proc>) {
+    let guard = p.sched_lock.lock();
+    if p.state() == State::Sleeping {
+        p.set_state(State::Runnable);
+        enqueue(p.clone());
+    }
+    drop(guard);
+}
+
+/// Ends the current process for good: marks it a zombie and leaves the CPU.
+/// The caller has done all other exit work.
+pub fn exit_switch(p: Arc<Proc>, on_zombie: impl FnOnce()) -> ! {
+    let guard = p.sched_lock.lock();
+    p.set_state(State::Zombie);
+    on_zombie();
+    core::mem::forget(guard);
+    let raw: *const Proc = Arc::as_ptr(&p);
+    drop(p);
+    // SAFETY: the scheduler still holds a reference (`current`), so the
+    // process outlives this switch; it never resumes.
+    switch_to_scheduler(unsafe { &*raw });
+    unreachable!("a zombie was resumed");
+}
+
+/// Timer tick on this CPU: preempt the current process.
+pub fn on_tick() {
+    if current_pid().is_some() {
+        yield_now();
+    }
+}
+
+/// Number of processes queued on each CPU (for listings).
+pub fn queue_lengths() -> [usize; MAX_CPUS] {
+    core::array::from_fn(|i| CPUS[i].len.load(Ordering::Relaxed))
+}

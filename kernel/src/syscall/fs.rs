@@ -1,0 +1,154 @@
+//! File system calls: descriptors, pipes and (once the file system is
+//! mounted) paths. Until then every path names nothing: `ENOENT`.
+
+use alloc::sync::Arc;
+
+use berth_abi::errno::Errno;
+use berth_abi::fcntl::O_ALL;
+use berth_abi::stat::Stat;
+
+use super::proc::{path_arg, with_mm};
+use super::Ctx;
+use crate::file::pipe::Pipe;
+use crate::file::{File, FileKind};
+
+/// Largest piece copied through the kernel at once.
+const CHUNK: usize = 4096;
+
+fn fd_file(ctx: &Ctx, i: usize) -> Result<Arc<File>, Errno> {
+    ctx.proc.files.lock().get(ctx.arg(i) as i32 as i64)
+}
+
+pub fn read(ctx: &mut Ctx) -> Result<i64, Errno> {
+    let file = fd_file(ctx, 0)?;
+    let (addr, n) = (ctx.arg(1), ctx.arg(2));
+    if !file.readable {
+        return Err(Errno::EBADF);
+    }
+    if n == 0 {
+        return Ok(0);
+    }
+    with_mm(ctx, |mm| mm.check_writable(addr, n))?;
+    let mut buf = alloc::vec![0u8; CHUNK.min(n as usize)];
+    let mut done = 0u64;
+    while done < n {
+        let want = (n - done).min(CHUNK as u64) as usize;
+        let got = file.read(&mut buf[..want])?;
+        with_mm(ctx, |mm| mm.copy_out(addr + done, &buf[..got]))?;
+        done += got as u64;
+        // Streams (console, pipes) return what is there; stop at a short read.
+        if got < want || matches!(file.kind, FileKind::Console | FileKind::PipeReader(_)) {
+            break;
+        }
+    }
+    Ok(done as i64)
+}
+
+pub fn write(ctx: &mut Ctx) -> Result<i64, Errno> {
+    let file = fd_file(ctx, 0)?;
+    let (addr, n) = (ctx.arg(1), ctx.arg(2));
+    if !file.writable {
+        return Err(Errno::EBADF);
+    }
+    if n == 0 {
+        return Ok(0);
+    }
+    with_mm(ctx, |mm| mm.check_readable(addr, n))?;
+    let mut buf = alloc::vec![0u8; CHUNK.min(n as usize)];
+    let mut done = 0u64;
+    while done < n {
+        let len = (n - done).min(CHUNK as u64) as usize;
+        with_mm(ctx, |mm| mm.copy_in(addr + done, &mut buf[..len]))?;
+        match file.write(&buf[..len]) {
+            Ok(w) => done += w as u64,
+            Err(e) if done > 0 && e != Errno::EFAULT => break,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done as i64)
+}
+
+pub fn close(ctx: &mut Ctx) -> Result<i64, Errno> {
+    let f = ctx.proc.files.lock().close(ctx.arg(0) as i32 as i64)?;
+    drop(f);
+    Ok(0)
+}
+
+pub fn dup(ctx: &mut Ctx) -> Result<i64, Errno> {
+    let f = fd_file(ctx, 0)?;
+    let fd = ctx.proc.files.lock().alloc(f)?;
+    Ok(fd as i64)
+}
+
+pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
+    let addr = ctx.arg(0);
+    with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
+    let p = Arc::new(Pipe::new());
+    let r = Arc::new(File { kind: FileKind::PipeReader(p.clone()), readable: true, writable: false });
+    let w = Arc::new(File { kind: FileKind::PipeWriter(p), readable: false, writable: true });
+    let (rfd, wfd) = {
+        let mut fds = ctx.proc.files.lock();
+        if fds.free_count() < 2 {
+            return Err(Errno::EMFILE);
+        }
+        (fds.alloc(r)?, fds.alloc(w)?)
+    };
+    let mut out = [0u8; 8];
+    out[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
+    out[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
+    if let Err(e) = with_mm(ctx, |mm| mm.copy_out(addr, &out)) {
+        let mut fds = ctx.proc.files.lock();
+        let _ = fds.close(rfd as i64);
+        let _ = fds.close(wfd as i64);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+pub fn fstat(ctx: &mut Ctx) -> Result<i64, Errno> {
+    let f = fd_file(ctx, 0)?;
+    let addr = ctx.arg(1);
+    let st: Stat = f.stat()?;
+    let mut out = [0u8; 24];
+    out[0..4].copy_from_slice(&st.dev.to_le_bytes());
+    out[4..8].copy_from_slice(&st.ino.to_le_bytes());
+    out[8..10].copy_from_slice(&st.kind.to_le_bytes());
+    out[10..12].copy_from_slice(&st.nlink.to_le_bytes());
+    out[16..24].copy_from_slice(&st.size.to_le_bytes());
+    with_mm(ctx, |mm| mm.copy_out(addr, &out))?;
+    Ok(0)
+}
+
+/// Path calls before the file system exists: check the argument, then `ENOENT`.
+fn no_fs_path(ctx: &Ctx, i: usize) -> Result<i64, Errno> {
+    path_arg(ctx, i)?;
+    Err(Errno::ENOENT)
+}
+
+pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
+    if ctx.arg(1) as u32 & !O_ALL != 0 || ctx.arg(1) > u64::from(u32::MAX) {
+        return Err(Errno::EINVAL);
+    }
+    no_fs_path(ctx, 0)
+}
+
+pub fn chdir(ctx: &mut Ctx) -> Result<i64, Errno> {
+    no_fs_path(ctx, 0)
+}
+
+pub fn mknod(ctx: &mut Ctx) -> Result<i64, Errno> {
+    no_fs_path(ctx, 0)
+}
+
+pub fn unlink(ctx: &mut Ctx) -> Result<i64, Errno> {
+    no_fs_path(ctx, 0)
+}
+
+pub fn mkdir(ctx: &mut Ctx) -> Result<i64, Errno> {
+    no_fs_path(ctx, 0)
+}
+
+pub fn link(ctx: &mut Ctx) -> Result<i64, Errno> {
+    path_arg(ctx, 1)?;
+    no_fs_path(ctx, 0)
+}

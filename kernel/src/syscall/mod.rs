@@ -1,0 +1,74 @@
+//! System-call dispatch: from the `syscall` entry's trap frame to a handler.
+//!
+//! The number → handler table is generated from `berth_abi::for_each_syscall!`,
+//! the same list the user stubs come from, so a call missing a handler does
+//! not compile. Handlers return `Result<i64, Errno>`; this module alone turns
+//! an error into `-errno` in `rax`.
+
+mod fs;
+mod proc;
+
+use alloc::sync::Arc;
+
+use berth_abi::errno::Errno;
+
+use crate::arch::x86_64::cpu;
+use crate::arch::x86_64::trap::TrapFrame;
+use crate::proc::Proc;
+
+/// What a handler gets: the caller, its saved registers and the arguments.
+pub struct Ctx<'a> {
+    pub proc: Arc<Proc>,
+    pub frame: &'a mut TrapFrame,
+}
+
+impl Ctx<'_> {
+    /// Argument `i` (0-based) as passed in rdi, rsi, rdx, r10, r8, r9.
+    pub fn arg(&self, i: usize) -> u64 {
+        let f = &self.frame;
+        [f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9][i]
+    }
+
+    /// Argument `i` as a C `int` (the low 32 bits, sign-extended).
+    pub fn arg_i32(&self, i: usize) -> i32 {
+        self.arg(i) as u32 as i32
+    }
+}
+
+macro_rules! dispatcher {
+    ($($num:literal $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        fn dispatch(num: u64, ctx: &mut Ctx) -> Result<i64, Errno> {
+            match num {
+                $($num => handlers::$name(ctx),)*
+                _ => Err(Errno::ENOSYS),
+            }
+        }
+    };
+}
+berth_abi::for_each_syscall!(dispatcher);
+
+/// Every handler, by the table's names.
+mod handlers {
+    pub use super::fs::{chdir, close, dup, fstat, link, mkdir, mknod, open, pipe, read, unlink, write};
+    pub use super::proc::{exec, exit, fork, getpid, kill, ps, sbrk, sleep, uptime, wait, yield_cpu};
+}
+
+/// Called by the entry assembly with interrupts off.
+#[no_mangle]
+pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
+    cpu::enable_interrupts();
+    let p = crate::proc::current().expect("system call without a process");
+    if p.killed() {
+        crate::proc::lifecycle::exit_killed(p);
+    }
+    let num = frame.rax;
+    let mut ctx = Ctx { proc: p, frame };
+    let ret = dispatch(num, &mut ctx).unwrap_or_else(Errno::as_return);
+    let Ctx { proc: p, frame } = ctx;
+    frame.rax = ret as u64;
+    if p.killed() {
+        crate::proc::lifecycle::exit_killed(p);
+    }
+    drop(p);
+    cpu::disable_interrupts();
+}
