@@ -257,7 +257,7 @@ impl Dirent {
 
 const _: () = assert!(core::mem::size_of::<Dinode>() == DINODE_SIZE);
 const _: () = assert!(core::mem::size_of::<Dirent>() == DIRENT_SIZE);
-const _: () = assert!(BSIZE % DINODE_SIZE == 0);
+const _: () = assert!(BSIZE.is_multiple_of(DINODE_SIZE));
 const _: () = assert!(core::mem::size_of::<LogHeader>() <= BSIZE);
 
 #[cfg(test)]
