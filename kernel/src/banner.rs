@@ -44,9 +44,17 @@ pub fn write_cpus_online(w: &mut impl Write, online: usize, listed: usize) -> fm
 pub fn write_ticking(w: &mut impl Write, hz: u64, ticks: &[u64]) -> fmt::Result {
     let ticking = ticks.iter().filter(|&&t| t > 0).count();
     if ticking == ticks.len() {
-        write!(w, "{ALL_TICKING_PREFIX}{} CPUs ticking at {hz} Hz (ticks:", ticks.len())?;
+        write!(
+            w,
+            "{ALL_TICKING_PREFIX}{} CPUs ticking at {hz} Hz (ticks:",
+            ticks.len()
+        )?;
     } else {
-        write!(w, "timer: only {ticking} of {} CPUs ticking (ticks:", ticks.len())?;
+        write!(
+            w,
+            "timer: only {ticking} of {} CPUs ticking (ticks:",
+            ticks.len()
+        )?;
     }
     for t in ticks {
         write!(w, " {t}")?;
@@ -72,7 +80,10 @@ mod print {
         }
     }
     fn emit(f: impl FnOnce(&mut Line) -> fmt::Result) {
-        let mut line = Line { buf: [0; 512], len: 0 };
+        let mut line = Line {
+            buf: [0; 512],
+            len: 0,
+        };
         let _ = f(&mut line);
         let text = core::str::from_utf8(&line.buf[..line.len]).unwrap_or("?\n");
         crate::console::print_fmt(format_args!("{text}"));
@@ -101,12 +112,23 @@ mod tests {
     #[test]
     fn banner_names_version_memory_apic_and_tsc() {
         let mut s = String::new();
-        write_boot_banner(&mut s, 512 << 20, "xAPIC", 2_596_123_456, "PIT calibration", 26).unwrap();
+        write_boot_banner(
+            &mut s,
+            512 << 20,
+            "xAPIC",
+            2_596_123_456,
+            "PIT calibration",
+            26,
+        )
+        .unwrap();
         let lines: Vec<&str> = s.lines().collect();
         assert_eq!(lines[0], format!("berth {VERSION} (x86_64 SMP)"));
         assert_eq!(lines[1], "memory: 512 MiB usable");
         assert_eq!(lines[2], "apic: xAPIC");
-        assert_eq!(lines[3], "tsc: 2596.123 MHz (source: PIT calibration; rdtsc costs 26 cycles)");
+        assert_eq!(
+            lines[3],
+            "tsc: 2596.123 MHz (source: PIT calibration; rdtsc costs 26 cycles)"
+        );
     }
 
     #[test]

@@ -22,8 +22,9 @@ pub fn init(line: &str) {
 
 /// The whole command line ("" before `init`).
 pub fn line() -> &'static str {
-    LINE.get()
-        .map_or("", |l| core::str::from_utf8(&l.bytes[..l.len]).unwrap_or(""))
+    LINE.get().map_or("", |l| {
+        core::str::from_utf8(&l.bytes[..l.len]).unwrap_or("")
+    })
 }
 
 /// Value of `key=value` in `line`, if present.

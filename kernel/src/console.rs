@@ -69,7 +69,15 @@ struct Input {
     e: usize,
 }
 
-static INPUT: SpinLock<Input> = SpinLock::new("console input", Input { buf: [0; INPUT_SIZE], r: 0, w: 0, e: 0 });
+static INPUT: SpinLock<Input> = SpinLock::new(
+    "console input",
+    Input {
+        buf: [0; INPUT_SIZE],
+        r: 0,
+        w: 0,
+        e: 0,
+    },
+);
 static READERS: WaitQueue = WaitQueue::new();
 
 fn echo(b: u8) {

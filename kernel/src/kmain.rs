@@ -13,7 +13,8 @@ use crate::param::{MAX_CPUS, TICKS_PER_SEC};
 fn check_timers() -> bool {
     let online = percpu::online_count();
     let enough = TICKS_PER_SEC / 10;
-    let all_ticking = || (0..online).all(|i| percpu::cpu(i).ticks.load(Ordering::Relaxed) >= enough);
+    let all_ticking =
+        || (0..online).all(|i| percpu::cpu(i).ticks.load(Ordering::Relaxed) >= enough);
     let start = crate::time::ticks();
     while !all_ticking() && crate::time::ticks() - start < 10 * TICKS_PER_SEC {
         cpu::wait_for_interrupt();
@@ -49,7 +50,9 @@ pub fn kmain() -> ! {
         }
         Some("run") | None => {}
         Some(other) => {
-            crate::println!("unknown self-test {other:?} (known: boot, panic, fault, console, run)");
+            crate::println!(
+                "unknown self-test {other:?} (known: boot, panic, fault, console, run)"
+            );
             debug_exit::exit_qemu(ExitCode::Failure);
         }
     }
@@ -95,4 +98,3 @@ fn idle() -> ! {
         cpu::wait_for_interrupt();
     }
 }
-

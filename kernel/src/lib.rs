@@ -18,6 +18,8 @@ pub mod arch;
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]
+pub mod drivers;
+#[cfg(target_os = "none")]
 pub mod file;
 #[cfg(target_os = "none")]
 pub mod mm;

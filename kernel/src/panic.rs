@@ -37,9 +37,15 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
     let loc = info.location();
     let (file, line, col) = loc.map_or(("?", 0, 0), |l| (l.file(), l.line(), l.column()));
     if known {
-        write_unlocked(format_args!("\n{PANIC_PREFIX}{index}: {} at {file}:{line}:{col}\n", info.message()));
+        write_unlocked(format_args!(
+            "\n{PANIC_PREFIX}{index}: {} at {file}:{line}:{col}\n",
+            info.message()
+        ));
     } else {
-        write_unlocked(format_args!("\n{PANIC_PREFIX}?: {} at {file}:{line}:{col}\n", info.message()));
+        write_unlocked(format_args!(
+            "\n{PANIC_PREFIX}?: {} at {file}:{line}:{col}\n",
+            info.message()
+        ));
     }
     if first {
         if known {

@@ -121,7 +121,11 @@ impl FdTable {
 
     /// Installs `f` in the lowest free descriptor.
     pub fn alloc(&mut self, f: Arc<File>) -> Result<usize, Errno> {
-        let i = self.fds.iter().position(|s| s.is_none()).ok_or(Errno::EMFILE)?;
+        let i = self
+            .fds
+            .iter()
+            .position(|s| s.is_none())
+            .ok_or(Errno::EMFILE)?;
         self.fds[i] = Some(f);
         Ok(i)
     }
@@ -133,7 +137,10 @@ impl FdTable {
 
     /// Closes `fd`, returning the file so the caller drops it outside any lock.
     pub fn close(&mut self, fd: i64) -> Result<Arc<File>, Errno> {
-        let i = usize::try_from(fd).ok().filter(|&i| i < NOFILE).ok_or(Errno::EBADF)?;
+        let i = usize::try_from(fd)
+            .ok()
+            .filter(|&i| i < NOFILE)
+            .ok_or(Errno::EBADF)?;
         self.fds[i].take().ok_or(Errno::EBADF)
     }
 

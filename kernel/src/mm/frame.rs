@@ -40,7 +40,10 @@ impl<'a> FrameBitmap<'a> {
     /// An allocator with every frame marked used; call [`Self::add_free_range`]
     /// for each usable region.
     pub fn new(bits: &'a mut [u64], frames: u64) -> Self {
-        assert!(bits.len() >= Self::words_for(frames), "frame bitmap too small");
+        assert!(
+            bits.len() >= Self::words_for(frames),
+            "frame bitmap too small"
+        );
         bits.iter_mut().for_each(|w| *w = 0);
         FrameBitmap {
             bits,
@@ -74,11 +77,18 @@ impl<'a> FrameBitmap<'a> {
             let word = (f / 64) as usize;
             let lo = f % 64;
             let hi = (last - word as u64 * 64).min(64);
-            let mask = if hi - lo == 64 { u64::MAX } else { ((1u64 << (hi - lo)) - 1) << lo };
+            let mask = if hi - lo == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << (hi - lo)) - 1) << lo
+            };
             let before = self.bits[word];
             let after = if free { before | mask } else { before & !mask };
             self.bits[word] = after;
-            let (b, a) = (u64::from(before.count_ones()), u64::from(after.count_ones()));
+            let (b, a) = (
+                u64::from(before.count_ones()),
+                u64::from(after.count_ones()),
+            );
             if free {
                 self.free += a - b;
             } else {
@@ -225,7 +235,10 @@ mod tests {
         a.free(f).unwrap();
         assert_eq!(a.free(f), Err(FrameError::NotAllocated(f)));
         assert_eq!(a.free(7), Err(FrameError::OutOfRange(7)));
-        assert_eq!(a.free(64 * FRAME_SIZE), Err(FrameError::OutOfRange(64 * FRAME_SIZE)));
+        assert_eq!(
+            a.free(64 * FRAME_SIZE),
+            Err(FrameError::OutOfRange(64 * FRAME_SIZE))
+        );
     }
 
     #[test]
@@ -239,7 +252,11 @@ mod tests {
         let run2 = a.alloc_contiguous(8, 1).unwrap();
         assert_eq!(run2, 0);
         assert_eq!(a.alloc_contiguous(300, 1), None);
-        assert_eq!(a.alloc_contiguous(4, 3), None, "alignment must be a power of two");
+        assert_eq!(
+            a.alloc_contiguous(4, 3),
+            None,
+            "alignment must be a power of two"
+        );
         assert_eq!(a.free_frames(), 256 - 1 - 16 - 8);
     }
 
@@ -248,7 +265,14 @@ mod tests {
         let mut bits = bitmap(1000);
         let mut a = FrameBitmap::new(&mut bits, 1000);
         let mut model = vec![false; 1000];
-        let ops: [(bool, u64, u64); 6] = [(true, 3, 700), (false, 60, 64), (false, 0, 5), (true, 64, 129), (false, 128, 999), (true, 990, 1000)];
+        let ops: [(bool, u64, u64); 6] = [
+            (true, 3, 700),
+            (false, 60, 64),
+            (false, 0, 5),
+            (true, 64, 129),
+            (false, 128, 999),
+            (true, 990, 1000),
+        ];
         for (free, lo, hi) in ops {
             if free {
                 a.add_free_range(lo * FRAME_SIZE, hi * FRAME_SIZE);

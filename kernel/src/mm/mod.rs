@@ -26,28 +26,41 @@ const LOW_MEMORY_END: u64 = 1 << 20;
 
 /// Builds the frame allocator and the heap; returns the end of the highest RAM region.
 pub fn init(regions: &[MemoryRegion], kernel_phys_end: u64) -> u64 {
-    let phys_end = regions.iter().map(|r| r.end).max().expect("firmware reported no RAM");
+    let phys_end = regions
+        .iter()
+        .map(|r| r.end)
+        .max()
+        .expect("firmware reported no RAM");
     let frames = phys_end / FRAME_SIZE;
     let words = FrameBitmap::words_for(frames);
     let bitmap_bytes = (words as u64 * 8).next_multiple_of(FRAME_SIZE);
-    let reserved_end = kernel_phys_end.next_multiple_of(FRAME_SIZE).max(LOW_MEMORY_END);
+    let reserved_end = kernel_phys_end
+        .next_multiple_of(FRAME_SIZE)
+        .max(LOW_MEMORY_END);
     let bitmap_phys = regions
         .iter()
-        .map(|r| MemoryRegion { start: r.start.max(reserved_end).next_multiple_of(FRAME_SIZE), end: r.end })
+        .map(|r| MemoryRegion {
+            start: r.start.max(reserved_end).next_multiple_of(FRAME_SIZE),
+            end: r.end,
+        })
         .find(|r| r.end > r.start && r.end - r.start >= bitmap_bytes && r.end <= 4 << 30)
         .expect("no RAM region can hold the frame bitmap")
         .start;
     // SAFETY: the bitmap lies in usable RAM above the kernel image, inside the
     // first 4 GiB that the boot page tables map; it is reserved below, so it
     // is never handed out, and lives for the rest of the kernel's life.
-    let bits = unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
+    let bits =
+        unsafe { core::slice::from_raw_parts_mut(phys_to_virt(bitmap_phys) as *mut u64, words) };
     let mut alloc = FrameBitmap::new(bits, frames);
     for r in regions {
         alloc.add_free_range(r.start, r.end);
     }
     alloc.reserve_range(0, reserved_end);
     alloc.reserve_range(bitmap_phys, bitmap_phys + bitmap_bytes);
-    USABLE_BYTES.store(alloc.free_frames() * FRAME_SIZE, core::sync::atomic::Ordering::Relaxed);
+    USABLE_BYTES.store(
+        alloc.free_frames() * FRAME_SIZE,
+        core::sync::atomic::Ordering::Relaxed,
+    );
 
     let heap_bytes = (alloc.free_frames() * FRAME_SIZE / 8).clamp(HEAP_MIN_BYTES, HEAP_MAX_BYTES);
     let heap_phys = alloc

@@ -74,11 +74,15 @@ impl AddressSpace {
     }
 
     fn table(&self) -> &PageTable {
-        self.table.as_ref().expect("address space used after teardown")
+        self.table
+            .as_ref()
+            .expect("address space used after teardown")
     }
 
     fn table_mut(&mut self) -> &mut PageTable {
-        self.table.as_mut().expect("address space used after teardown")
+        self.table
+            .as_mut()
+            .expect("address space used after teardown")
     }
 
     /// CR3 value.
@@ -160,7 +164,14 @@ impl AddressSpace {
                 return Err(Errno::ENOMEM);
             }
             let first_new_page = old.next_multiple_of(PAGE);
-            if let Err(e) = self.map_zeroed(first_new_page, new, Prot { write: true, exec: false }) {
+            if let Err(e) = self.map_zeroed(
+                first_new_page,
+                new,
+                Prot {
+                    write: true,
+                    exec: false,
+                },
+            ) {
                 self.unmap_range(first_new_page, new.next_multiple_of(PAGE));
                 return Err(e);
             }
@@ -181,7 +192,16 @@ impl AddressSpace {
     pub fn fault_in_stack(&mut self, addr: u64) -> bool {
         (STACK_BOTTOM..USER_STACK_TOP).contains(&addr)
             && self.table().translate(addr).is_none()
-            && self.map_zeroed(addr, addr + 1, Prot { write: true, exec: false }).is_ok()
+            && self
+                .map_zeroed(
+                    addr,
+                    addr + 1,
+                    Prot {
+                        write: true,
+                        exec: false,
+                    },
+                )
+                .is_ok()
     }
 
     /// A full copy of this address space (for fork).
@@ -189,7 +209,10 @@ impl AddressSpace {
         let mut child = AddressSpace::new()?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        let ranges = [(0x1000, self.brk.next_multiple_of(PAGE)), (STACK_BOTTOM, USER_STACK_TOP)];
+        let ranges = [
+            (0x1000, self.brk.next_multiple_of(PAGE)),
+            (STACK_BOTTOM, USER_STACK_TOP),
+        ];
         for (start, end) in ranges {
             let mut va = start;
             while va < end {
@@ -245,7 +268,13 @@ impl AddressSpace {
 
     /// Copies `len` bytes between user `addr` and a kernel buffer, after
     /// checking the whole range. `f(kernel_chunk, user_chunk_ptr)`.
-    fn for_each_chunk(&mut self, addr: u64, len: usize, write: bool, mut f: impl FnMut(usize, *mut u8, usize)) -> Result<(), Errno> {
+    fn for_each_chunk(
+        &mut self,
+        addr: u64,
+        len: usize,
+        write: bool,
+        mut f: impl FnMut(usize, *mut u8, usize),
+    ) -> Result<(), Errno> {
         self.check_range(addr, len as u64, write)?;
         let mut done = 0usize;
         while done < len {
@@ -282,7 +311,9 @@ impl AddressSpace {
         let len = dst.len();
         self.for_each_chunk(addr, len, false, |done, user, n| {
             // SAFETY: `user` points at n mapped bytes of this process's memory.
-            unsafe { core::ptr::copy_nonoverlapping(user as *const u8, dst[done..].as_mut_ptr(), n) };
+            unsafe {
+                core::ptr::copy_nonoverlapping(user as *const u8, dst[done..].as_mut_ptr(), n)
+            };
         })
     }
 
@@ -306,14 +337,18 @@ impl AddressSpace {
             }
             let (pa, _) = match self.table().translate(va) {
                 Some(t) => t,
-                None if self.fault_in_stack(va) => self.table().translate(va).ok_or(Errno::EFAULT)?,
+                None if self.fault_in_stack(va) => {
+                    self.table().translate(va).ok_or(Errno::EFAULT)?
+                }
                 None => return Err(Errno::EFAULT),
             };
             let off = va % PAGE;
             let avail = (PAGE - off) as usize;
             // SAFETY: the page is mapped for this process; we read `avail`
             // bytes of it through the direct map.
-            let bytes = unsafe { core::slice::from_raw_parts((phys_to_virt(pa) + off) as *const u8, avail) };
+            let bytes = unsafe {
+                core::slice::from_raw_parts((phys_to_virt(pa) + off) as *const u8, avail)
+            };
             if let Some(nul) = bytes.iter().position(|&b| b == 0) {
                 if out.len() + nul > max {
                     return Err(Errno::ENAMETOOLONG);

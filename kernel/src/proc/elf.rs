@@ -34,13 +34,19 @@ const ET_EXEC: u16 = 2;
 const EM_X86_64: u16 = 62;
 
 fn u16_at(b: &[u8], o: usize) -> Result<u16, Errno> {
-    Ok(u16::from_le_bytes(b.get(o..o + 2).ok_or(Errno::ENOEXEC)?.try_into().unwrap()))
+    Ok(u16::from_le_bytes(
+        b.get(o..o + 2).ok_or(Errno::ENOEXEC)?.try_into().unwrap(),
+    ))
 }
 fn u32_at(b: &[u8], o: usize) -> Result<u32, Errno> {
-    Ok(u32::from_le_bytes(b.get(o..o + 4).ok_or(Errno::ENOEXEC)?.try_into().unwrap()))
+    Ok(u32::from_le_bytes(
+        b.get(o..o + 4).ok_or(Errno::ENOEXEC)?.try_into().unwrap(),
+    ))
 }
 fn u64_at(b: &[u8], o: usize) -> Result<u64, Errno> {
-    Ok(u64::from_le_bytes(b.get(o..o + 8).ok_or(Errno::ENOEXEC)?.try_into().unwrap()))
+    Ok(u64::from_le_bytes(
+        b.get(o..o + 8).ok_or(Errno::ENOEXEC)?.try_into().unwrap(),
+    ))
 }
 
 /// Parses `image`; segments must end below `limit` (the user stack region).
@@ -60,8 +66,12 @@ pub fn parse(image: &[u8], limit: u64) -> Result<Executable, Errno> {
     }
     let mut segments = Vec::new();
     for i in 0..phnum {
-        let off = phoff.checked_add(i.checked_mul(phentsize).ok_or(Errno::ENOEXEC)?).ok_or(Errno::ENOEXEC)?;
-        let ph = image.get(off..off.checked_add(56).ok_or(Errno::ENOEXEC)?).ok_or(Errno::ENOEXEC)?;
+        let off = phoff
+            .checked_add(i.checked_mul(phentsize).ok_or(Errno::ENOEXEC)?)
+            .ok_or(Errno::ENOEXEC)?;
+        let ph = image
+            .get(off..off.checked_add(56).ok_or(Errno::ENOEXEC)?)
+            .ok_or(Errno::ENOEXEC)?;
         if u32_at(ph, 0)? != PT_LOAD {
             continue;
         }
@@ -79,7 +89,8 @@ pub fn parse(image: &[u8], limit: u64) -> Result<Executable, Errno> {
         }
         let vend = seg.vaddr.checked_add(seg.memsz).ok_or(Errno::ENOEXEC)?;
         let fend = seg.offset.checked_add(seg.filesz).ok_or(Errno::ENOEXEC)?;
-        if seg.filesz > seg.memsz || seg.vaddr < 0x1000 || vend > limit || fend > image.len() as u64 {
+        if seg.filesz > seg.memsz || seg.vaddr < 0x1000 || vend > limit || fend > image.len() as u64
+        {
             return Err(Errno::ENOEXEC);
         }
         segments.push(seg);

@@ -17,14 +17,26 @@ use crate::arch::x86_64::trap::TrapFrame;
 use crate::mm::uvm::{AddressSpace, Prot, STACK_BOTTOM};
 
 /// Loads `image` into the empty `mm` and sets `frame` to enter it with `args`.
-pub fn load(mm: &mut AddressSpace, image: &[u8], args: &[&str], frame: &mut TrapFrame) -> Result<(), Errno> {
+pub fn load(
+    mm: &mut AddressSpace,
+    image: &[u8],
+    args: &[&str],
+    frame: &mut TrapFrame,
+) -> Result<(), Errno> {
     if args.len() > MAXARG {
         return Err(Errno::E2BIG);
     }
     let exe = elf::parse(image, STACK_BOTTOM)?;
     let mut top = 0;
     for s in &exe.segments {
-        mm.map_zeroed(s.vaddr, s.vaddr + s.memsz, Prot { write: s.writable, exec: s.executable })?;
+        mm.map_zeroed(
+            s.vaddr,
+            s.vaddr + s.memsz,
+            Prot {
+                write: s.writable,
+                exec: s.executable,
+            },
+        )?;
         let file = &image[s.offset as usize..(s.offset + s.filesz) as usize];
         mm.fill(s.vaddr, file)?;
         top = top.max(s.vaddr + s.memsz);
@@ -86,7 +98,8 @@ pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Res
     let name = base_name(path);
     p.identity.lock().name = String::from(name);
     if crate::cmdline::test_mode() && crate::cmdline::value("run") == Some(name) {
-        p.is_test_program.store(true, core::sync::atomic::Ordering::Relaxed);
+        p.is_test_program
+            .store(true, core::sync::atomic::Ordering::Relaxed);
     }
     Ok(())
 }

@@ -28,7 +28,13 @@ use crate::sync::{SpinLock, WaitQueue};
 
 static INIT: spin::Once<Arc<Proc>> = spin::Once::new();
 
-fn new_proc(name: String, parent: Weak<Proc>, mm: AddressSpace, files: FdTable, frame: &TrapFrame) -> Result<Arc<Proc>, Errno> {
+fn new_proc(
+    name: String,
+    parent: Weak<Proc>,
+    mm: AddressSpace,
+    files: FdTable,
+    frame: &TrapFrame,
+) -> Result<Arc<Proc>, Errno> {
     let (slot, pid) = table::reserve().ok_or(Errno::EAGAIN)?;
     let Some(kstack) = KernelStack::new() else {
         table::release(slot);
@@ -46,7 +52,14 @@ fn new_proc(name: String, parent: Weak<Proc>, mm: AddressSpace, files: FdTable, 
         cpu: AtomicI32::new(-1),
         saved_rsp: UnsafeCell::new(rsp),
         kstack,
-        identity: SpinLock::new("proc identity", Identity { name, parent, exit_status: 0 }),
+        identity: SpinLock::new(
+            "proc identity",
+            Identity {
+                name,
+                parent,
+                exit_status: 0,
+            },
+        ),
         mm: SpinLock::new("proc mm", Some(mm)),
         files: SpinLock::new("fd table", files),
         children: SpinLock::new("children", Vec::new()),
@@ -83,13 +96,20 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
 
 /// `fork`: a copy of the caller; returns the child's pid (the child sees 0).
 pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
-    let mm = parent.mm.lock().as_ref().ok_or(Errno::EFAULT)?.duplicate()?;
+    let mm = parent
+        .mm
+        .lock()
+        .as_ref()
+        .ok_or(Errno::EFAULT)?
+        .duplicate()?;
     let files = parent.files.lock().clone();
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let name = parent.name();
     let child = new_proc(name, Arc::downgrade(parent), mm, files, &child_frame)?;
-    child.container.store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);
+    child
+        .container
+        .store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);
     parent.children.lock().push(child.clone());
     start(&child);
     Ok(child.pid)
@@ -110,7 +130,11 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
 
     if p.is_test_program.load(Ordering::Relaxed) && crate::cmdline::test_mode() {
         crate::println!("test program {} exited with status {status}", p.name());
-        debug_exit::exit_qemu(if status == 0 { ExitCode::Success } else { ExitCode::Failure });
+        debug_exit::exit_qemu(if status == 0 {
+            ExitCode::Success
+        } else {
+            ExitCode::Failure
+        });
     }
 
     // Hand children to init.

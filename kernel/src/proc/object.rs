@@ -8,11 +8,11 @@ use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
 
 use berth_abi::syscall::proc_state;
 
+use super::sched;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
 use crate::param::KSTACK_PAGES;
-use super::sched;
 use crate::sync::{SpinLock, WaitQueue};
 
 /// Scheduling state (values match `berth_abi::syscall::proc_state`).

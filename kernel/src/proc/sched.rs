@@ -93,7 +93,8 @@ fn place(p: &Proc) -> usize {
         .filter(|&c| CPUS[c].started.load(Ordering::Acquire))
         .min_by_key(|&c| CPUS[c].len.load(Ordering::Relaxed))
         .unwrap_or(0);
-    if last >= 0 && (last as usize) < online && CPUS[last as usize].started.load(Ordering::Acquire) {
+    if last >= 0 && (last as usize) < online && CPUS[last as usize].started.load(Ordering::Acquire)
+    {
         let l = last as usize;
         if CPUS[l].len.load(Ordering::Relaxed) < CPUS[shortest].len.load(Ordering::Relaxed) + 2 {
             return l;
@@ -113,7 +114,10 @@ pub fn enqueue(p: Arc<Proc>) {
         q.len.store(queue.len(), Ordering::Relaxed);
     }
     if target != percpu::cpu_index() && q.idle.load(Ordering::Acquire) {
-        apic::send_ipi(percpu::cpu(target).apic_id.load(Ordering::Relaxed), idt::VECTOR_RESCHEDULE);
+        apic::send_ipi(
+            percpu::cpu(target).apic_id.load(Ordering::Relaxed),
+            idt::VECTOR_RESCHEDULE,
+        );
     }
 }
 

@@ -46,7 +46,13 @@ fn holder_id() -> usize {
 impl<T> SleepLock<T> {
     pub const fn new(name: &'static str, data: T) -> Self {
         SleepLock {
-            state: SpinLock::new(name, State { locked: false, holder: NO_HOLDER }),
+            state: SpinLock::new(
+                name,
+                State {
+                    locked: false,
+                    holder: NO_HOLDER,
+                },
+            ),
             waiters: WaitQueue::new(),
             data: UnsafeCell::new(data),
         }
@@ -57,7 +63,10 @@ impl<T> SleepLock<T> {
         let me = holder_id();
         let mut st = self.state.lock();
         if st.locked && st.holder == me {
-            panic!("sleeplock {}: acquired twice by its holder", self.state.name());
+            panic!(
+                "sleeplock {}: acquired twice by its holder",
+                self.state.name()
+            );
         }
         while st.locked {
             st = self.waiters.sleep(st);

@@ -48,7 +48,11 @@ impl<T> SpinLock<T> {
     pub fn lock(&self) -> SpinLockGuard<'_, T> {
         push_irq_off();
         if self.holding() {
-            panic!("spinlock {}: acquired twice by cpu {}", self.name, cpu_index());
+            panic!(
+                "spinlock {}: acquired twice by cpu {}",
+                self.name,
+                cpu_index()
+            );
         }
         while self
             .locked
@@ -82,7 +86,11 @@ impl<T> SpinLock<T> {
     /// # Safety
     /// This CPU must hold the lock, and no guard for it may be dropped later.
     pub unsafe fn force_unlock(&self) {
-        debug_assert!(self.holding(), "force_unlock of {} by a non-holder", self.name);
+        debug_assert!(
+            self.holding(),
+            "force_unlock of {} by a non-holder",
+            self.name
+        );
         self.holder.store(NO_HOLDER, Ordering::Relaxed);
         self.locked.store(false, Ordering::Release);
         pop_irq_off();

@@ -84,8 +84,16 @@ pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
     let addr = ctx.arg(0);
     with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
     let p = Arc::new(Pipe::new());
-    let r = Arc::new(File { kind: FileKind::PipeReader(p.clone()), readable: true, writable: false });
-    let w = Arc::new(File { kind: FileKind::PipeWriter(p), readable: false, writable: true });
+    let r = Arc::new(File {
+        kind: FileKind::PipeReader(p.clone()),
+        readable: true,
+        writable: false,
+    });
+    let w = Arc::new(File {
+        kind: FileKind::PipeWriter(p),
+        readable: false,
+        writable: true,
+    });
     let (rfd, wfd) = {
         let mut fds = ctx.proc.files.lock();
         if fds.free_count() < 2 {

@@ -49,8 +49,12 @@ berth_abi::for_each_syscall!(dispatcher);
 
 /// Every handler, by the table's names.
 mod handlers {
-    pub use super::fs::{chdir, close, dup, fstat, link, mkdir, mknod, open, pipe, read, unlink, write};
-    pub use super::proc::{exec, exit, fork, getpid, kill, ps, sbrk, sleep, uptime, wait, yield_cpu};
+    pub use super::fs::{
+        chdir, close, dup, fstat, link, mkdir, mknod, open, pipe, read, unlink, write,
+    };
+    pub use super::proc::{
+        exec, exit, fork, getpid, kill, ps, sbrk, sleep, uptime, wait, yield_cpu,
+    };
 }
 
 /// Called by the entry assembly with interrupts off.

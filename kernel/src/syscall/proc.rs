@@ -13,7 +13,10 @@ use super::Ctx;
 use crate::proc::{exec as pexec, lifecycle, sched};
 
 /// Runs `f` on the caller's address space.
-pub(super) fn with_mm<R>(ctx: &Ctx, f: impl FnOnce(&mut crate::mm::uvm::AddressSpace) -> Result<R, Errno>) -> Result<R, Errno> {
+pub(super) fn with_mm<R>(
+    ctx: &Ctx,
+    f: impl FnOnce(&mut crate::mm::uvm::AddressSpace) -> Result<R, Errno>,
+) -> Result<R, Errno> {
     let mut g = ctx.proc.mm.lock();
     f(g.as_mut().ok_or(Errno::EFAULT)?)
 }
@@ -64,7 +67,13 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
             if i as usize >= MAXARG {
                 return Err(Errno::E2BIG);
             }
-            let s = mm.copy_in_str(ptr, MAXARGBYTES).map_err(|e| if e == Errno::ENAMETOOLONG { Errno::E2BIG } else { e })?;
+            let s = mm.copy_in_str(ptr, MAXARGBYTES).map_err(|e| {
+                if e == Errno::ENAMETOOLONG {
+                    Errno::E2BIG
+                } else {
+                    e
+                }
+            })?;
             total += s.len() + 1;
             if total > MAXARGBYTES {
                 return Err(Errno::E2BIG);

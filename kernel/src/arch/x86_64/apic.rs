@@ -90,7 +90,9 @@ pub fn current_apic_id() -> u32 {
             }
         }
     }
-    cpuid.get_feature_info().map_or(0, |f| f.initial_local_apic_id() as u32)
+    cpuid
+        .get_feature_info()
+        .map_or(0, |f| f.initial_local_apic_id() as u32)
 }
 
 /// Signals end of interrupt.

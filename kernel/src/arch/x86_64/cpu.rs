@@ -118,3 +118,20 @@ pub fn delay_us(us: u64) {
         core::hint::spin_loop();
     }
 }
+
+/// Reads `buf.len()` dwords from an I/O port (string input).
+pub fn insl(port: u16, buf: &mut [u32]) {
+    // SAFETY: `rep insd` writes exactly buf.len() dwords into buf; the port
+    // belongs to a device the kernel owns (the IDE data register).
+    unsafe {
+        core::arch::asm!("rep insd", in("dx") port, inout("rdi") buf.as_mut_ptr() => _, inout("rcx") buf.len() => _, options(nostack, preserves_flags));
+    }
+}
+
+/// Writes `buf` as dwords to an I/O port (string output).
+pub fn outsl(port: u16, buf: &[u32]) {
+    // SAFETY: `rep outsd` reads exactly buf.len() dwords from buf.
+    unsafe {
+        core::arch::asm!("rep outsd", in("dx") port, inout("rsi") buf.as_ptr() => _, inout("rcx") buf.len() => _, options(nostack, preserves_flags, readonly));
+    }
+}

@@ -13,6 +13,8 @@ pub const VECTOR_TIMER: u8 = 32;
 pub const VECTOR_IRQ_BASE: u8 = 48;
 /// Vector of COM1's receive interrupt.
 pub const VECTOR_COM1: u8 = VECTOR_IRQ_BASE + super::serial::COM1_IRQ;
+/// Vector of the primary IDE channel (ISA IRQ 14).
+pub const VECTOR_IDE: u8 = VECTOR_IRQ_BASE + 14;
 /// Vector of the "look at your run queue" IPI.
 pub const VECTOR_RESCHEDULE: u8 = 0xF0;
 /// Vector of LAPIC internal errors.

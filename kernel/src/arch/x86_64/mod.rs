@@ -37,11 +37,11 @@ pub mod serial;
 #[cfg(target_os = "none")]
 pub mod smp;
 #[cfg(target_os = "none")]
+mod start;
+#[cfg(target_os = "none")]
 pub mod switch;
 #[cfg(target_os = "none")]
 pub mod syscall_entry;
-#[cfg(target_os = "none")]
-mod start;
 #[cfg(target_os = "none")]
 pub mod trap;
 #[cfg(target_os = "none")]

@@ -47,7 +47,10 @@ pub fn virt_to_phys(virt: u64) -> u64 {
     if virt >= KERNEL_VMA {
         virt - KERNEL_VMA
     } else {
-        assert!(virt >= DIRECT_MAP_BASE, "virt_to_phys of user address {virt:#x}");
+        assert!(
+            virt >= DIRECT_MAP_BASE,
+            "virt_to_phys of user address {virt:#x}"
+        );
         virt - DIRECT_MAP_BASE
     }
 }
@@ -86,14 +89,26 @@ fn next_table(parent: u64, index: usize, flags: u64) -> u64 {
 
 /// Maps a 2 MiB page in `pml4`.
 fn map_2m(pml4: u64, virt: u64, phys: u64, flags: u64) {
-    let pdpt = next_table(pml4, (virt >> 39) as usize & 511, PTE_PRESENT | PTE_WRITABLE);
-    let pd = next_table(pdpt, (virt >> 30) as usize & 511, PTE_PRESENT | PTE_WRITABLE);
+    let pdpt = next_table(
+        pml4,
+        (virt >> 39) as usize & 511,
+        PTE_PRESENT | PTE_WRITABLE,
+    );
+    let pd = next_table(
+        pdpt,
+        (virt >> 30) as usize & 511,
+        PTE_PRESENT | PTE_WRITABLE,
+    );
     table(pd)[(virt >> 21) as usize & 511] = phys | flags | PTE_HUGE;
 }
 
 /// Maps a 1 GiB page in `pml4`.
 fn map_1g(pml4: u64, virt: u64, phys: u64, flags: u64) {
-    let pdpt = next_table(pml4, (virt >> 39) as usize & 511, PTE_PRESENT | PTE_WRITABLE);
+    let pdpt = next_table(
+        pml4,
+        (virt >> 39) as usize & 511,
+        PTE_PRESENT | PTE_WRITABLE,
+    );
     table(pdpt)[(virt >> 30) as usize & 511] = phys | flags | PTE_HUGE;
 }
 
@@ -120,7 +135,10 @@ pub fn init_kernel_tables(phys_end: u64, kernel_phys_end: u64) {
         } else {
             data
         };
-        let gib_ok = has_1g && p % (1 << 30) == 0 && p + (1 << 30) <= end && !(p < FOUR_GIB && p + (1 << 30) > MMIO_HOLE_START);
+        let gib_ok = has_1g
+            && p % (1 << 30) == 0
+            && p + (1 << 30) <= end
+            && !(p < FOUR_GIB && p + (1 << 30) > MMIO_HOLE_START);
         if gib_ok {
             map_1g(pml4, DIRECT_MAP_BASE + p, p, flags);
             p += 1 << 30;
@@ -132,7 +150,12 @@ pub fn init_kernel_tables(phys_end: u64, kernel_phys_end: u64) {
     let image_end = kernel_phys_end.next_multiple_of(1 << 21);
     let mut p = 0;
     while p < image_end {
-        map_2m(pml4, KERNEL_VMA + p, p, PTE_PRESENT | PTE_WRITABLE | PTE_GLOBAL);
+        map_2m(
+            pml4,
+            KERNEL_VMA + p,
+            p,
+            PTE_PRESENT | PTE_WRITABLE | PTE_GLOBAL,
+        );
         p += 1 << 21;
     }
     KERNEL_PML4.store(pml4, Ordering::Release);
@@ -211,7 +234,9 @@ impl PageTable {
     /// Maps the user page at `va` to frame `pa` with `flags` (PTE_USER and PTE_PRESENT added).
     pub fn map(&mut self, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
         debug_assert!(va < USER_END && va % 4096 == 0 && pa % 4096 == 0);
-        let e = self.entry(va, true)?.expect("entry() with create returns an entry");
+        let e = self
+            .entry(va, true)?
+            .expect("entry() with create returns an entry");
         if *e & PTE_PRESENT != 0 {
             return Err(MapError::AlreadyMapped);
         }

@@ -112,7 +112,10 @@ pub fn cpu(index: usize) -> &'static PerCpu {
 /// `index` must be this CPU's own, unused by any other CPU.
 pub unsafe fn install(index: usize, apic_id: u32) {
     let block = &CPUS[index];
-    assert!(block.self_ptr.get().is_null(), "per-CPU block {index} installed twice");
+    assert!(
+        block.self_ptr.get().is_null(),
+        "per-CPU block {index} installed twice"
+    );
     block.self_ptr.set(block as *const PerCpu);
     block.index.set(index);
     block.apic_id.store(apic_id, Ordering::Relaxed);
@@ -143,7 +146,9 @@ pub fn cpu_index() -> usize {
 
 /// Number of CPUs that finished start-up.
 pub fn online_count() -> usize {
-    CPUS.iter().filter(|c| c.online.load(Ordering::Acquire)).count()
+    CPUS.iter()
+        .filter(|c| c.online.load(Ordering::Acquire))
+        .count()
 }
 
 /// Disables interrupts, remembering whether they were on (nestable; xv6 `push_off`).

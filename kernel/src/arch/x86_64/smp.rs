@@ -120,13 +120,23 @@ fn write_slot(sym: *const u8, value: u64) {
 }
 
 fn install_trampoline() {
-    let (start, end) = (core::ptr::addr_of!(ap_trampoline_start), core::ptr::addr_of!(ap_trampoline_end));
+    let (start, end) = (
+        core::ptr::addr_of!(ap_trampoline_start),
+        core::ptr::addr_of!(ap_trampoline_end),
+    );
     let len = end as usize - start as usize;
-    assert!(len <= 4096, "AP trampoline ({len} bytes) does not fit its page");
+    assert!(
+        len <= 4096,
+        "AP trampoline ({len} bytes) does not fit its page"
+    );
     // SAFETY: physical 0x8000 is RAM below 1 MiB that the frame allocator never
     // hands out; the source is the trampoline's bytes in .rodata.
     unsafe {
-        core::ptr::copy_nonoverlapping(start, paging::phys_to_virt(TRAMPOLINE_PHYS) as *mut u8, len);
+        core::ptr::copy_nonoverlapping(
+            start,
+            paging::phys_to_virt(TRAMPOLINE_PHYS) as *mut u8,
+            len,
+        );
     }
 }
 
@@ -143,7 +153,10 @@ pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> A
     let stack = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for AP stacks");
     write_slot(core::ptr::addr_of!(ap_slot_cr3), boot::boot_pml4_phys());
     write_slot(core::ptr::addr_of!(ap_slot_stack), stack);
-    write_slot(core::ptr::addr_of!(ap_slot_entry), entry as *const () as u64);
+    write_slot(
+        core::ptr::addr_of!(ap_slot_entry),
+        entry as *const () as u64,
+    );
     write_slot(core::ptr::addr_of!(ap_slot_arg), index as u64);
     let vector_page = (TRAMPOLINE_PHYS >> 12) as u8;
     STARTED.store(usize::MAX, Ordering::Release);

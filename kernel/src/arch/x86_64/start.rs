@@ -50,7 +50,13 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     apic::calibrate_timer(crate::param::TICKS_PER_SEC);
     ioapic::init(&madt);
 
-    crate::banner::print_boot_banner(crate::mm::usable_bytes(), apic::mode_name(), tsc::hz(), tsc::source().name(), tsc::read_cost());
+    crate::banner::print_boot_banner(
+        crate::mm::usable_bytes(),
+        apic::mode_name(),
+        tsc::hz(),
+        tsc::source().name(),
+        tsc::read_cost(),
+    );
     let cpus = madt.cpu_count();
     if cpus > MAX_CPUS {
         println!("boot: this machine has {cpus} CPUs; berth supports at most {MAX_CPUS} (use -smp 1..{MAX_CPUS})");
@@ -67,7 +73,9 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
         }
         match smp::start_ap(index, apic_id, ap_entry) {
             smp::ApStart::Online => index += 1,
-            smp::ApStart::Timeout => println!("smp: cpu with apic id {apic_id} did not start; continuing without it"),
+            smp::ApStart::Timeout => {
+                println!("smp: cpu with apic id {apic_id} did not start; continuing without it")
+            }
         }
     }
     crate::banner::print_cpus_online(percpu::online_count(), cpus);

@@ -176,6 +176,10 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             crate::console::on_uart_interrupt();
             apic::end_of_interrupt();
         }
+        VECTOR_IDE => {
+            crate::drivers::ide::on_interrupt();
+            apic::end_of_interrupt();
+        }
         VECTOR_RESCHEDULE => apic::end_of_interrupt(),
         VECTOR_APIC_ERROR => {
             apic::end_of_interrupt();
@@ -186,7 +190,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         0..=31 => fatal_exception(frame),
         _ => {
             apic::end_of_interrupt();
-            crate::println!("trap: unexpected vector {} on cpu {}", vector, percpu::cpu_index());
+            crate::println!(
+                "trap: unexpected vector {} on cpu {}",
+                vector,
+                percpu::cpu_index()
+            );
         }
     }
     if frame.from_user() {
@@ -210,12 +218,19 @@ fn user_exception(frame: &mut TrapFrame) {
     }
     if frame.vector == u64::from(VECTOR_PAGE_FAULT) {
         cpu::enable_interrupts();
-        let resolved = p.mm.lock().as_mut().is_some_and(|mm| mm.fault_in_stack(cr2));
+        let resolved =
+            p.mm.lock()
+                .as_mut()
+                .is_some_and(|mm| mm.fault_in_stack(cr2));
         if resolved {
             return;
         }
     }
-    let addr = if frame.vector == u64::from(VECTOR_PAGE_FAULT) { cr2 } else { frame.rip };
+    let addr = if frame.vector == u64::from(VECTOR_PAGE_FAULT) {
+        cr2
+    } else {
+        frame.rip
+    };
     crate::println!(
         "pid {} ({}) container {}: {} at {:#x} (rip {:#x}, error {:#x}): killed",
         p.pid,
@@ -231,7 +246,11 @@ fn user_exception(frame: &mut TrapFrame) {
 }
 
 fn fatal_exception(frame: &TrapFrame) -> ! {
-    let cr2 = if frame.vector == VECTOR_PAGE_FAULT as u64 { cpu::read_cr2() } else { 0 };
+    let cr2 = if frame.vector == VECTOR_PAGE_FAULT as u64 {
+        cpu::read_cr2()
+    } else {
+        0
+    };
     panic!(
         "{} (vector {}) in {} mode: error {:#x} rip {:#x} rsp {:#x} cr2 {:#x}",
         exception_name(frame.vector),

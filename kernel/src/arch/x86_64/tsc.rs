@@ -70,7 +70,10 @@ fn from_cpuid() -> Option<(u64, TscSource)> {
             return Some((u64::from(khz) * 1000, TscSource::Hypervisor));
         }
     }
-    if let Some(mhz) = cpuid.get_processor_frequency_info().map(|f| f.processor_base_frequency()) {
+    if let Some(mhz) = cpuid
+        .get_processor_frequency_info()
+        .map(|f| f.processor_base_frequency())
+    {
         if mhz > 0 {
             return Some((u64::from(mhz) * 1_000_000, TscSource::CpuidBaseFrequency));
         }

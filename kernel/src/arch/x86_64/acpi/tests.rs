@@ -39,11 +39,21 @@ fn decodes_qemu_smp8() {
     assert_eq!(m.cpu_apic_ids(), &[0, 1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(m.cpu_count(), 8);
     assert_eq!(m.lapic_address, 0xfee0_0000);
-    assert_eq!(m.ioapics(), &[IoApicInfo { id: 0, address: 0xfec0_0000, gsi_base: 0 }]);
+    assert_eq!(
+        m.ioapics(),
+        &[IoApicInfo {
+            id: 0,
+            address: 0xfec0_0000,
+            gsi_base: 0
+        }]
+    );
     // The PIT's IRQ 0 is wired to GSI 2; COM1's IRQ 4 has no override.
     assert_eq!(m.isa_irq_to_gsi(0), (2, IrqFlags::default()));
     assert_eq!(m.isa_irq_to_gsi(4), (4, IrqFlags::default()));
-    let level_high = IrqFlags { active_low: false, level_triggered: true };
+    let level_high = IrqFlags {
+        active_low: false,
+        level_triggered: true,
+    };
     assert_eq!(m.isa_irq_to_gsi(9), (9, level_high));
 }
 
@@ -58,9 +68,18 @@ fn counts_cpus_beyond_the_limit() {
 fn refuses_bad_tables() {
     let mut bad = QEMU_SMP8.to_vec();
     bad[40] ^= 1;
-    assert_eq!(parse_madt(&bad).unwrap_err(), AcpiError::BadChecksum("madt"));
-    assert_eq!(parse_madt(&QEMU_SMP8[..40]).unwrap_err(), AcpiError::Truncated("madt"));
-    assert_eq!(parse_madt(&QEMU_SMP8[..100]).unwrap_err(), AcpiError::Truncated("madt"));
+    assert_eq!(
+        parse_madt(&bad).unwrap_err(),
+        AcpiError::BadChecksum("madt")
+    );
+    assert_eq!(
+        parse_madt(&QEMU_SMP8[..40]).unwrap_err(),
+        AcpiError::Truncated("madt")
+    );
+    assert_eq!(
+        parse_madt(&QEMU_SMP8[..100]).unwrap_err(),
+        AcpiError::Truncated("madt")
+    );
     let mut wrong = QEMU_SMP8.to_vec();
     wrong[0] = b'X';
     assert!(parse_madt(&wrong).is_err());
@@ -69,5 +88,8 @@ fn refuses_bad_tables() {
     long_entry[44 + 1] = 0xff;
     let sum = long_entry.iter().fold(0u8, |s, &x| s.wrapping_add(x));
     long_entry[9] = long_entry[9].wrapping_sub(sum);
-    assert_eq!(parse_madt(&long_entry).unwrap_err(), AcpiError::Truncated("madt entry"));
+    assert_eq!(
+        parse_madt(&long_entry).unwrap_err(),
+        AcpiError::Truncated("madt entry")
+    );
 }

@@ -1,0 +1,3 @@
+//! Device drivers above the raw hardware access in `arch`.
+
+pub mod ide;
