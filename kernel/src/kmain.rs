@@ -56,6 +56,7 @@ pub fn kmain() -> ! {
             debug_exit::exit_qemu(ExitCode::Failure);
         }
     }
+    crate::file::mount::mount_root();
     start_init();
     crate::proc::sched::run_scheduler()
 }

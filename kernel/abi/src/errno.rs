@@ -26,6 +26,8 @@ pub enum Errno {
     EAGAIN = 11,
     /// Out of memory.
     ENOMEM = 12,
+    /// Permission denied (for example: exec of something that is not a regular file).
+    EACCES = 13,
     /// Bad address (a pointer outside the caller's memory).
     EFAULT = 14,
     /// Device or resource busy.
@@ -84,6 +86,7 @@ impl Errno {
             Errno::ECHILD => "no child processes",
             Errno::EAGAIN => "resource temporarily unavailable",
             Errno::ENOMEM => "out of memory",
+            Errno::EACCES => "permission denied",
             Errno::EFAULT => "bad address",
             Errno::EBUSY => "device or resource busy",
             Errno::EEXIST => "file exists",
@@ -115,7 +118,7 @@ impl Errno {
 }
 
 /// Every errno value, for decoding.
-pub const ALL: [Errno; 29] = [
+pub const ALL: [Errno; 30] = [
     Errno::EPERM,
     Errno::ENOENT,
     Errno::ESRCH,
@@ -127,6 +130,7 @@ pub const ALL: [Errno; 29] = [
     Errno::ECHILD,
     Errno::EAGAIN,
     Errno::ENOMEM,
+    Errno::EACCES,
     Errno::EFAULT,
     Errno::EBUSY,
     Errno::EEXIST,

@@ -162,7 +162,11 @@ impl SuperBlock {
 
     /// Decodes a superblock from the start of block 1.
     pub fn from_bytes(b: &[u8]) -> Option<SuperBlock> {
-        let w = |i: usize| -> Option<u32> { Some(u32::from_le_bytes(b.get(i * 4..i * 4 + 4)?.try_into().ok()?)) };
+        let w = |i: usize| -> Option<u32> {
+            Some(u32::from_le_bytes(
+                b.get(i * 4..i * 4 + 4)?.try_into().ok()?,
+            ))
+        };
         Some(SuperBlock {
             magic: w(0)?,
             size: w(1)?,
@@ -277,10 +281,20 @@ mod tests {
 
     #[test]
     fn records_round_trip() {
-        let mut d = Dinode { kind: T_FILE, major: 0, minor: 0, nlink: 1, size: 1234, addrs: [0; NADDRS] };
+        let mut d = Dinode {
+            kind: T_FILE,
+            major: 0,
+            minor: 0,
+            nlink: 1,
+            size: 1234,
+            addrs: [0; NADDRS],
+        };
         d.addrs[12] = 99;
         assert_eq!(Dinode::from_bytes(&d.to_bytes()), d);
-        let mut e = Dirent { inum: 7, name: [0; DIRSIZ] };
+        let mut e = Dirent {
+            inum: 7,
+            name: [0; DIRSIZ],
+        };
         e.name[..3].copy_from_slice(b"abc");
         assert_eq!(Dirent::from_bytes(&e.to_bytes()), e);
         assert_eq!(e.name_bytes(), b"abc");

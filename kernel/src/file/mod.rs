@@ -2,10 +2,13 @@
 //!
 //! A `File` is shared (`Arc`) by every descriptor that refers to it (after
 //! `dup` or `fork`) and carries its own offset. The kinds: the console
-//! device, the two ends of a pipe (and, with the file system, inodes).
+//! device, the two ends of a pipe, and inodes of the mounted file system
+//! (dropping the last reference to an inode may write to the disk, so
+//! files are always dropped outside spinlocks).
 //! File operations work on kernel buffers; the system-call layer copies to
 //! and from user memory around them, after checking the whole user range.
 
+pub mod mount;
 pub mod pipe;
 
 use alloc::sync::Arc;
@@ -14,6 +17,8 @@ use berth_abi::errno::Errno;
 use berth_abi::limits::NOFILE;
 use berth_abi::stat::{Stat, T_DEVICE};
 
+use crate::fs::InodeRef;
+use crate::sync::SleepLock;
 use pipe::Pipe;
 
 /// What an open file refers to.
@@ -21,6 +26,13 @@ pub enum FileKind {
     Console,
     PipeReader(Arc<Pipe>),
     PipeWriter(Arc<Pipe>),
+    /// A file or directory; the offset is under a sleep lock because file
+    /// I/O sleeps, and it serialises readers and writers sharing the file.
+    Inode {
+        ip: InodeRef,
+        offset: SleepLock<u64>,
+        append: bool,
+    },
 }
 
 /// An open file.
@@ -48,6 +60,13 @@ impl File {
             FileKind::Console => crate::console::read(buf),
             FileKind::PipeReader(p) => p.read(buf),
             FileKind::PipeWriter(_) => Err(Errno::EBADF),
+            FileKind::Inode { ip, offset, .. } => {
+                let fs = mount::root_fs().ok_or(Errno::EIO)?;
+                let mut off = offset.lock();
+                let n = fs.read_file(ip, *off, buf)?;
+                *off += n as u64;
+                Ok(n)
+            }
         }
     }
 
@@ -63,6 +82,19 @@ impl File {
             }
             FileKind::PipeWriter(p) => p.write(buf),
             FileKind::PipeReader(_) => Err(Errno::EBADF),
+            FileKind::Inode { ip, offset, append } => {
+                let fs = mount::root_fs().ok_or(Errno::EIO)?;
+                let mut off = offset.lock();
+                if *append {
+                    let (n, end) = fs.append_file(ip, buf)?;
+                    *off = end;
+                    Ok(n)
+                } else {
+                    let n = fs.write_file(ip, *off, buf)?;
+                    *off += n as u64;
+                    Ok(n)
+                }
+            }
         }
     }
 
@@ -77,6 +109,7 @@ impl File {
             }),
             // Pipes have no inode; report a zero-filled device-less entry like xv6.
             FileKind::PipeReader(_) | FileKind::PipeWriter(_) => Ok(Stat::default()),
+            FileKind::Inode { ip, .. } => mount::root_fs().ok_or(Errno::EIO)?.stat(ip),
         }
     }
 }
@@ -86,7 +119,7 @@ impl Drop for File {
         match &self.kind {
             FileKind::PipeReader(p) => p.close_reader(),
             FileKind::PipeWriter(p) => p.close_writer(),
-            FileKind::Console => {}
+            FileKind::Console | FileKind::Inode { .. } => {}
         }
     }
 }

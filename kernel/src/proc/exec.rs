@@ -84,13 +84,57 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').find(|s| !s.is_empty()).unwrap_or(path)
 }
 
+/// Largest program file `exec` reads.
+const MAX_PROGRAM_BYTES: u64 = 64 << 20;
+
+/// The bytes of program `path`: from the file system when one is mounted
+/// (relative to `cwd`, or the root), else from the programs built into the kernel.
+pub fn read_program(cwd: Option<&crate::fs::InodeRef>, path: &str) -> Result<Vec<u8>, Errno> {
+    let Some(fs) = crate::file::mount::root_fs() else {
+        return super::programs::find(path)
+            .map(<[u8]>::to_vec)
+            .ok_or(Errno::ENOENT);
+    };
+    let root;
+    let cwd = match cwd {
+        Some(c) => c,
+        None => {
+            root = fs.root()?;
+            &root
+        }
+    };
+    let ip = fs.namei(cwd, path.as_bytes())?;
+    let st = fs.stat(&ip)?;
+    if st.kind != berth_abi::fs::T_FILE {
+        return Err(Errno::EACCES);
+    }
+    if st.size > MAX_PROGRAM_BYTES {
+        return Err(Errno::ENOEXEC);
+    }
+    let mut image = alloc::vec![0u8; st.size as usize];
+    let mut done = 0;
+    while done < image.len() {
+        let n = fs.read_file(&ip, done as u64, &mut image[done..])?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    image.truncate(done);
+    drop(ip);
+    Ok(image)
+}
+
 /// `exec(path, args)` for the current process `p`, whose user frame is `frame`.
 pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Result<(), Errno> {
-    let image = super::programs::find(path).ok_or(Errno::ENOENT)?;
+    let cwd = p.cwd.lock().clone();
+    let image = read_program(cwd.as_ref(), path);
+    drop(cwd);
+    let image = image?;
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut mm = AddressSpace::new()?;
     let mut new_frame = TrapFrame::default();
-    load(&mut mm, image, &arg_refs, &mut new_frame)?;
+    load(&mut mm, &image, &arg_refs, &mut new_frame)?;
     mm.activate();
     let old = p.mm.lock().replace(mm);
     drop(old);

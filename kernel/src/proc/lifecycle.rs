@@ -33,6 +33,7 @@ fn new_proc(
     parent: Weak<Proc>,
     mm: AddressSpace,
     files: FdTable,
+    cwd: Option<crate::fs::InodeRef>,
     frame: &TrapFrame,
 ) -> Result<Arc<Proc>, Errno> {
     let (slot, pid) = table::reserve().ok_or(Errno::EAGAIN)?;
@@ -62,6 +63,7 @@ fn new_proc(
         ),
         mm: SpinLock::new("proc mm", Some(mm)),
         files: SpinLock::new("fd table", files),
+        cwd: SpinLock::new("cwd", cwd),
         children: SpinLock::new("children", Vec::new()),
         child_exited: WaitQueue::new(),
         is_test_program: AtomicBool::new(false),
@@ -79,16 +81,20 @@ fn start(p: &Arc<Proc>) {
 
 /// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
 pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
-    let image = super::programs::find(program).ok_or(Errno::ENOENT)?;
+    let image = super::exec::read_program(None, program)?;
     let mut mm = AddressSpace::new()?;
     let mut frame = TrapFrame::default();
-    super::exec::load(&mut mm, image, args, &mut frame)?;
+    super::exec::load(&mut mm, &image, args, &mut frame)?;
     let mut files = FdTable::new();
     let console = crate::file::File::console(true, true);
     for _ in 0..3 {
         files.alloc(console.clone())?;
     }
-    let p = new_proc(String::from(program), Weak::new(), mm, files, &frame)?;
+    let root = match crate::file::mount::root_fs() {
+        Some(fs) => Some(fs.root()?),
+        None => None,
+    };
+    let p = new_proc(String::from(program), Weak::new(), mm, files, root, &frame)?;
     INIT.call_once(|| p.clone());
     start(&p);
     Ok(())
@@ -103,10 +109,11 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
         .ok_or(Errno::EFAULT)?
         .duplicate()?;
     let files = parent.files.lock().clone();
+    let cwd = parent.cwd.lock().clone();
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let name = parent.name();
-    let child = new_proc(name, Arc::downgrade(parent), mm, files, &child_frame)?;
+    let child = new_proc(name, Arc::downgrade(parent), mm, files, cwd, &child_frame)?;
     child
         .container
         .store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);
@@ -123,6 +130,8 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     // Files first: closing a pipe end wakes the other side.
     let files = p.files.lock().take_all();
     drop(files);
+    let cwd = p.cwd.lock().take();
+    drop(cwd);
     // Leave the user address space before freeing it.
     paging::activate_kernel_table();
     let mm = p.mm.lock().take();

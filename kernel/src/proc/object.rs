@@ -90,6 +90,9 @@ pub struct Proc {
     pub identity: SpinLock<Identity>,
     pub mm: SpinLock<Option<AddressSpace>>,
     pub files: SpinLock<FdTable>,
+    /// Current directory (None without a file system). Taken out of the
+    /// lock before it is dropped: dropping an inode reference may sleep.
+    pub cwd: SpinLock<Option<crate::fs::InodeRef>>,
     /// Live and zombie children (the "wait lock").
     pub children: SpinLock<Vec<Arc<Proc>>>,
     /// Woken when a child becomes a zombie.

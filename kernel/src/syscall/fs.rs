@@ -1,16 +1,21 @@
-//! File system calls: descriptors, pipes and (once the file system is
-//! mounted) paths. Until then every path names nothing: `ENOENT`.
+//! File system calls: descriptors, pipes and paths. Without a mounted file
+//! system every path names nothing (`ENOENT`). Inode references are dropped
+//! outside every spinlock (dropping one may write to the disk).
 
 use alloc::sync::Arc;
 
 use berth_abi::errno::Errno;
-use berth_abi::fcntl::O_ALL;
-use berth_abi::stat::Stat;
+use berth_abi::fcntl::{O_ALL, O_APPEND, O_RDWR, O_WRONLY};
+use berth_abi::fs::CONSOLE_MAJOR;
+use berth_abi::stat::{Stat, T_DEVICE};
 
 use super::proc::{path_arg, with_mm};
 use super::Ctx;
+use crate::file::mount::root_fs;
 use crate::file::pipe::Pipe;
 use crate::file::{File, FileKind};
+use crate::fs::{FileSystem, InodeRef};
+use crate::sync::SleepLock;
 
 /// Largest piece copied through the kernel at once.
 const CHUNK: usize = 4096;
@@ -127,36 +132,89 @@ pub fn fstat(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-/// Path calls before the file system exists: check the argument, then `ENOENT`.
-fn no_fs_path(ctx: &Ctx, i: usize) -> Result<i64, Errno> {
-    path_arg(ctx, i)?;
-    Err(Errno::ENOENT)
+/// The mounted file system and the caller's current directory.
+fn fs_and_cwd(ctx: &Ctx) -> Result<(&'static FileSystem, InodeRef), Errno> {
+    let fs = root_fs().ok_or(Errno::ENOENT)?;
+    let cwd = ctx.proc.cwd.lock().clone();
+    match cwd {
+        Some(c) => Ok((fs, c)),
+        None => Ok((fs, fs.root()?)),
+    }
 }
 
 pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
-    if ctx.arg(1) as u32 & !O_ALL != 0 || ctx.arg(1) > u64::from(u32::MAX) {
+    let raw_flags = ctx.arg(1);
+    if raw_flags > u64::from(u32::MAX) || raw_flags as u32 & !O_ALL != 0 {
         return Err(Errno::EINVAL);
     }
-    no_fs_path(ctx, 0)
+    let flags = raw_flags as u32;
+    let path = path_arg(ctx, 0)?;
+    let (fs, cwd) = fs_and_cwd(ctx)?;
+    let ip = fs.open_inode(&cwd, path.as_bytes(), flags);
+    drop(cwd);
+    let ip = ip?;
+    let readable = flags & O_WRONLY == 0;
+    let writable = flags & (O_WRONLY | O_RDWR) != 0;
+    let st = fs.stat(&ip)?;
+    let file = if st.kind == T_DEVICE {
+        let major = ip.lock()?.major();
+        drop(ip);
+        if major != CONSOLE_MAJOR {
+            return Err(Errno::ENODEV);
+        }
+        File::console(readable, writable)
+    } else {
+        Arc::new(File {
+            kind: FileKind::Inode {
+                ip,
+                offset: SleepLock::new("file offset", 0),
+                append: flags & O_APPEND != 0,
+            },
+            readable,
+            writable,
+        })
+    };
+    let fd = ctx.proc.files.lock().alloc(file.clone());
+    drop(file);
+    fd.map(|fd| fd as i64)
 }
 
 pub fn chdir(ctx: &mut Ctx) -> Result<i64, Errno> {
-    no_fs_path(ctx, 0)
+    let path = path_arg(ctx, 0)?;
+    let (fs, cwd) = fs_and_cwd(ctx)?;
+    let new = fs.chdir_lookup(&cwd, path.as_bytes());
+    drop(cwd);
+    let old = ctx.proc.cwd.lock().replace(new?);
+    drop(old);
+    Ok(0)
 }
 
 pub fn mknod(ctx: &mut Ctx) -> Result<i64, Errno> {
-    no_fs_path(ctx, 0)
+    let path = path_arg(ctx, 0)?;
+    let (major, minor) = (ctx.arg_i32(1), ctx.arg_i32(2));
+    let (major, minor) = (
+        i16::try_from(major).map_err(|_| Errno::EINVAL)?,
+        i16::try_from(minor).map_err(|_| Errno::EINVAL)?,
+    );
+    let (fs, cwd) = fs_and_cwd(ctx)?;
+    fs.mknod(&cwd, path.as_bytes(), major, minor).map(|()| 0)
 }
 
 pub fn unlink(ctx: &mut Ctx) -> Result<i64, Errno> {
-    no_fs_path(ctx, 0)
+    let path = path_arg(ctx, 0)?;
+    let (fs, cwd) = fs_and_cwd(ctx)?;
+    fs.unlink(&cwd, path.as_bytes()).map(|()| 0)
 }
 
 pub fn mkdir(ctx: &mut Ctx) -> Result<i64, Errno> {
-    no_fs_path(ctx, 0)
+    let path = path_arg(ctx, 0)?;
+    let (fs, cwd) = fs_and_cwd(ctx)?;
+    fs.mkdir(&cwd, path.as_bytes()).map(|()| 0)
 }
 
 pub fn link(ctx: &mut Ctx) -> Result<i64, Errno> {
-    path_arg(ctx, 1)?;
-    no_fs_path(ctx, 0)
+    let old = path_arg(ctx, 0)?;
+    let new = path_arg(ctx, 1)?;
+    let (fs, cwd) = fs_and_cwd(ctx)?;
+    fs.link(&cwd, old.as_bytes(), new.as_bytes()).map(|()| 0)
 }
