@@ -5,7 +5,8 @@
 //! (QEMU puts the terminal in raw mode). The panic path uses
 //! [`write_unlocked`] instead, since a panic may strike while this CPU holds
 //! the lock. Input goes through xv6's line discipline: echo, backspace,
-//! ^U (kill line), ^D (end of file), ^P (process listing); `read` returns
+//! ^U (kill line), ^D (end of file), ^P (process listing), ^C (kill the
+//! foreground process group, see `tcsetpgrp`); `read` returns
 //! at most one line.
 
 use core::fmt::{self, Write};
@@ -54,6 +55,7 @@ pub fn write_bytes(bytes: &[u8]) {
 }
 
 const INPUT_SIZE: usize = 256;
+const CTRL_C: u8 = 0x03;
 const CTRL_D: u8 = 0x04;
 const CTRL_P: u8 = 0x10;
 const CTRL_U: u8 = 0x15;
@@ -104,6 +106,15 @@ fn input_byte(c: u8) {
         CTRL_P => {
             drop(inp);
             crate::proc::lifecycle::print_process_list();
+        }
+        CTRL_C => {
+            // Drop the line being edited and interrupt the foreground group.
+            inp.e = inp.w;
+            drop(inp);
+            echo(b'^');
+            echo(b'C');
+            echo(b'\n');
+            crate::proc::lifecycle::interrupt_foreground();
         }
         CTRL_U => {
             while inp.e != inp.w && inp.buf[(inp.e - 1) % INPUT_SIZE] != b'\n' {

@@ -6,7 +6,14 @@
 //! `-errno` (see [`crate::errno`]). Pointers are user addresses; strings are
 //! NUL-terminated (C strings), so a C program uses the same table.
 //!
-//! Numbers 1..=21 keep xv6's meaning; new calls follow.
+//! Numbers 1..=21 keep xv6's meaning; new calls follow:
+//! - 22 `yield_cpu()`: give up the CPU, stay runnable;
+//! - 23 `ps(out, max)`: fill up to `max` [`ProcInfo`] rows, return the count;
+//! - 24 `setpgid(pid, pgid)`: put process `pid` (0: the caller; it must be
+//!   the caller or its child) in group `pgid` (0: a new group numbered
+//!   `pid`); `ESRCH` for another process;
+//! - 25 `tcsetpgrp(pgid)`: make group `pgid` the console's foreground group,
+//!   the one ^C kills (0: none).
 
 /// Invokes `$m!` with the whole table, one entry per call:
 /// `number name(arg: type, ...) -> return type;`. Argument types are the
@@ -38,6 +45,8 @@ macro_rules! for_each_syscall {
             21 close(fd: i32) -> i64;
             22 yield_cpu() -> i64;
             23 ps(out: *mut $crate::syscall::ProcInfo, max: usize) -> i64;
+            24 setpgid(pid: i32, pgid: i32) -> i64;
+            25 tcsetpgrp(pgid: i32) -> i64;
         }
     };
 }

@@ -50,6 +50,7 @@ fn new_proc(
         sched_lock: SpinLock::new("proc", ()),
         killed: AtomicBool::new(false),
         container: AtomicI32::new(0),
+        pgid: AtomicI32::new(pid),
         cpu: AtomicI32::new(-1),
         saved_rsp: UnsafeCell::new(rsp),
         kstack,
@@ -206,6 +207,59 @@ pub fn kill(pid: i32) -> Result<(), Errno> {
     target.killed.store(true, Ordering::Release);
     sched::make_runnable_if_sleeping(target);
     Ok(())
+}
+
+/// The console's foreground process group (0: none).
+static FOREGROUND: AtomicI32 = AtomicI32::new(0);
+
+/// `setpgid(pid, pgid)` by `caller`.
+pub fn setpgid(caller: &Arc<Proc>, pid: i32, pgid: i32) -> Result<(), Errno> {
+    if pid < 0 || pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let target = if pid == 0 || pid == caller.pid {
+        caller.clone()
+    } else {
+        caller
+            .children
+            .lock()
+            .iter()
+            .find(|c| c.pid == pid)
+            .cloned()
+            .ok_or(Errno::ESRCH)?
+    };
+    let group = if pgid == 0 { target.pid } else { pgid };
+    target.pgid.store(group, Ordering::Relaxed);
+    Ok(())
+}
+
+/// `tcsetpgrp(pgid)`: the group ^C interrupts.
+pub fn set_foreground(pgid: i32) -> Result<(), Errno> {
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    FOREGROUND.store(pgid, Ordering::Relaxed);
+    Ok(())
+}
+
+/// ^C: kills every process of the foreground group (never init). Returns how many.
+pub fn interrupt_foreground() -> usize {
+    let fg = FOREGROUND.load(Ordering::Relaxed);
+    if fg <= 1 {
+        return 0;
+    }
+    let victims: Vec<Arc<Proc>> = table::snapshot()
+        .into_iter()
+        .filter(|p| {
+            p.pgid.load(Ordering::Relaxed) == fg && p.pid != 1 && p.state() != State::Zombie
+        })
+        .collect();
+    let n = victims.len();
+    for v in victims {
+        v.killed.store(true, Ordering::Release);
+        sched::make_runnable_if_sleeping(v);
+    }
+    n
 }
 
 /// Exit status of a killed process.

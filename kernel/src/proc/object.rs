@@ -82,6 +82,8 @@ pub struct Proc {
     pub killed: AtomicBool,
     /// Container the process belongs to (0 = host).
     pub container: AtomicI32,
+    /// Process group (^C kills the console's foreground group).
+    pub pgid: AtomicI32,
     /// CPU it runs or last ran on (-1: never).
     pub cpu: AtomicI32,
     /// Saved kernel stack pointer while switched out.

@@ -53,7 +53,8 @@ mod handlers {
         chdir, close, dup, fstat, link, mkdir, mknod, open, pipe, read, unlink, write,
     };
     pub use super::proc::{
-        exec, exit, fork, getpid, kill, ps, sbrk, sleep, uptime, wait, yield_cpu,
+        exec, exit, fork, getpid, kill, ps, sbrk, setpgid, sleep, tcsetpgrp, uptime, wait,
+        yield_cpu,
     };
 }
 

@@ -129,3 +129,11 @@ pub fn ps(ctx: &mut Ctx) -> Result<i64, Errno> {
     with_mm(ctx, |mm| mm.copy_out(out, &bytes))?;
     Ok(rows.len() as i64)
 }
+
+pub fn setpgid(ctx: &mut Ctx) -> Result<i64, Errno> {
+    lifecycle::setpgid(&ctx.proc, ctx.arg_i32(0), ctx.arg_i32(1)).map(|()| 0)
+}
+
+pub fn tcsetpgrp(ctx: &mut Ctx) -> Result<i64, Errno> {
+    lifecycle::set_foreground(ctx.arg_i32(0)).map(|()| 0)
+}
