@@ -31,7 +31,8 @@ endif
 
 QEMU_FLAGS = -machine pc -bios $(QBOOT) -kernel $(KERNEL) -smp $(CPUS) -m $(MEM) \
 	$(ACCEL) -nographic -serial mon:stdio -no-reboot \
-	-device isa-debug-exit,iobase=0xf4,iosize=0x04
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+	-drive file=$(FSIMG),format=raw,if=ide,index=0
 
 .PHONY: all kernel qemu qemu-gdb test check clean prereqs check-cpus check-kvm
 
@@ -59,28 +60,99 @@ check-kvm:
 	  echo "error: KVM=1 but /dev/kvm is missing or not accessible: use KVM=0 for TCG"; exit 1; fi
 
 # ---- build ---------------------------------------------------------------
-kernel: prereqs
+kernel: prereqs user
 	@mkdir -p $(BUILD)
-	@mkdir -p $(BUILD)/user
 	BERTH_USER_DIR=$(CURDIR)/$(BUILD)/user RUSTFLAGS="$(KERNEL_RUSTFLAGS)" cargo build --quiet -p berth-kernel --bin kernel \
 	  --target $(TARGET) --release --target-dir $(KERNEL_TARGET_DIR)
 	@cp $(KERNEL_TARGET_DIR)/$(TARGET)/release/kernel $(KERNEL)
 
+# ---- user programs ----
+# make user        build every user program into build/user/, which the kernel
+#                  build embeds (exec finds programs there until the file system
+#                  holds them): the Rust programs (user/src/bin/, one [[bin]] each
+#                  in user/Cargo.toml), the C programs (user/c/*.c but ulib.c)
+#                  built by the host gcc against stubs tools/usys generates from
+#                  berth_abi into build/usys/, and notelf (not an ELF file, for
+#                  exec's ENOEXEC test). A file is copied only when it changed,
+#                  so an unchanged program does not rebuild the kernel.
+# make user-check  rustfmt and clippy (host and target) over ulib, the programs and usys
+# make user-test   host unit tests of ulib and usys
+USER_RUSTFLAGS := -C link-arg=-T$(CURDIR)/user/user.ld -C relocation-model=static
+USER_TARGET_DIR := target/user
+USER_OUT := $(BUILD)/user
+USER_GEN := $(BUILD)/usys
+USER_RUST_PROGRAMS := $(sort $(patsubst user/src/bin/%.rs,%,$(wildcard user/src/bin/*.rs)) \
+	$(patsubst user/src/bin/%/main.rs,%,$(wildcard user/src/bin/*/main.rs)))
+USER_C_PROGRAMS := $(filter-out ulib,$(basename $(notdir $(wildcard user/c/*.c))))
+USER_PROGRAMS := $(USER_RUST_PROGRAMS) $(USER_C_PROGRAMS) notelf
+USER_CC := gcc
+# -mgeneral-regs-only: the kernel does not enable SSE for user mode yet (and
+# saves no FPU state), so gcc must not use xmm registers; drop the flag once
+# it does. (The Rust target, x86_64-unknown-none, is soft-float already.)
+USER_CFLAGS := -ffreestanding -nostdlib -static -fno-pie -no-pie -fno-stack-protector -mno-red-zone -O2 -g \
+	-mgeneral-regs-only -std=gnu11 -Wall -Wextra -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-fno-tree-loop-distribute-patterns -Wl,--build-id=none -Iuser/c -I$(USER_GEN)
+USER_C_RUNTIME := user/c/start.S $(USER_GEN)/usys.S user/c/ulib.c
+USER_USYS := cargo run --quiet --manifest-path tools/usys/Cargo.toml --target-dir $(USER_TARGET_DIR) --
+
+.PHONY: user user-check user-test
+
+user: prereqs
+	@command -v $(USER_CC) >/dev/null || { echo "error: $(USER_CC) not found: the C user programs need it (apt-get install gcc)"; exit 1; }
+	@mkdir -p $(USER_OUT) $(USER_GEN) $(USER_TARGET_DIR)/c
+	$(USER_USYS) $(USER_GEN)
+	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build --quiet -p berth-user --bins --target $(TARGET) --release \
+	  --target-dir $(USER_TARGET_DIR)
+	@set -e; for p in $(USER_C_PROGRAMS); do \
+	  echo "$(USER_CC) -o $(USER_TARGET_DIR)/c/$$p user/c/$$p.c"; \
+	  $(USER_CC) $(USER_CFLAGS) -T user/user.ld -o $(USER_TARGET_DIR)/c/$$p $(USER_C_RUNTIME) user/c/$$p.c; \
+	done
+	@set -e; install_changed() { cmp -s "$$1" "$$2" || cp "$$1" "$$2"; }; \
+	for p in $(USER_RUST_PROGRAMS); do install_changed $(USER_TARGET_DIR)/$(TARGET)/release/$$p $(USER_OUT)/$$p; done; \
+	for p in $(USER_C_PROGRAMS); do install_changed $(USER_TARGET_DIR)/c/$$p $(USER_OUT)/$$p; done; \
+	install_changed user/notelf.txt $(USER_OUT)/notelf; \
+	for f in $(USER_OUT)/*; do case " $(USER_PROGRAMS) " in *" $${f##*/} "*) ;; *) echo "removing stale $$f"; rm -f "$$f";; esac; done
+
+user-check: prereqs
+	cargo fmt -p berth-user -- --check
+	cargo fmt --manifest-path tools/usys/Cargo.toml -- --check
+	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo clippy --quiet -p berth-user --lib --bins --target $(TARGET) --release \
+	  --target-dir $(USER_TARGET_DIR) -- -D warnings
+	cargo clippy --quiet -p berth-user --all-targets -- -D warnings
+	cargo clippy --quiet --manifest-path tools/usys/Cargo.toml --all-targets --target-dir $(USER_TARGET_DIR) -- -D warnings
+
+user-test: prereqs
+	cargo test --quiet -p berth-user --lib
+	cargo test --quiet --manifest-path tools/usys/Cargo.toml --target-dir $(USER_TARGET_DIR)
+# ---- end of user programs ----
+
+# ---- file-system image ------------------------------------------------------
+# build/fs.img: the project README and every user program in /. Rebuilt only
+# when an input is newer, so files made inside berth survive `make qemu`.
+FSIMG := $(BUILD)/fs.img
+FS_FILES = README.md $(wildcard $(USER_OUT)/*)
+
+.PHONY: fsimg
+fsimg: user
+	@if [ ! -f $(FSIMG) ] || [ -n "$$(find $(FS_FILES) -newer $(FSIMG) 2>/dev/null)" ]; then \
+	  cargo run --quiet --release -p berth-mkfs -- $(FSIMG) $(FS_FILES); fi
+
 # ---- run -----------------------------------------------------------------
-qemu: check-cpus check-kvm kernel
+qemu: check-cpus check-kvm kernel fsimg
 	@echo "booting berth on $(CPUS) CPUs ($(if $(filter 1,$(KVM)),KVM,TCG)); quit with Ctrl-A then X"
 	$(QEMU) $(QEMU_FLAGS)
 
-qemu-gdb: check-cpus check-kvm kernel
+qemu-gdb: check-cpus check-kvm kernel fsimg
 	@echo "QEMU waits for gdb on localhost:1234: run 'gdb' here (.gdbinit loads $(KERNEL));"
 	@echo "use 'hbreak' for breakpoints before paging is set up"
 	$(QEMU) $(QEMU_FLAGS) -S -gdb tcp::1234
 
 # ---- test ----------------------------------------------------------------
-test: prereqs kernel
+test: prereqs kernel fsimg
 	cargo test --quiet --workspace --exclude berth-kernel --lib
 	cargo test --quiet -p berth-kernel --lib
-	BERTH_KERNEL=$(CURDIR)/$(KERNEL) cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
+	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
+	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
 
 check: prereqs
 	cargo fmt --all -- --check

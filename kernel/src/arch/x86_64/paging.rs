@@ -252,6 +252,11 @@ impl PageTable {
         }
         let pa = *e & PTE_ADDR_MASK;
         *e = 0;
+        // The table may be the current one (sbrk shrinking): drop any cached
+        // translation. Other CPUs cannot cache it: a process runs on one CPU
+        // at a time and every switch reloads CR3 (user pages are not global).
+        // SAFETY: invlpg only discards a TLB entry.
+        unsafe { x86::tlb::flush(va as usize) };
         Some(pa)
     }
 
