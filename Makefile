@@ -68,8 +68,8 @@ kernel: prereqs user
 
 # ---- user programs ----
 # make user        build every user program into build/user/, which the kernel
-#                  build embeds (exec finds programs there until the file system
-#                  holds them): the Rust programs (user/src/bin/, one [[bin]] each
+#                  build embeds and fsimg copies into the file-system image:
+#                  the Rust programs (user/src/bin/, one [[bin]] each
 #                  in user/Cargo.toml), the C programs (user/c/*.c but ulib.c)
 #                  built by the host gcc against stubs tools/usys generates from
 #                  berth_abi into build/usys/, and notelf (not an ELF file, for
@@ -99,6 +99,9 @@ USER_USYS := cargo run --quiet --manifest-path tools/usys/Cargo.toml --target-di
 
 user: prereqs
 	@command -v $(USER_CC) >/dev/null || { echo "error: $(USER_CC) not found: the C user programs need it (apt-get install gcc)"; exit 1; }
+	@for p in $(USER_RUST_PROGRAMS); do grep -q "^name = \"$$p\"" user/Cargo.toml || \
+	  echo "warning: user/src/bin/$$p has no [[bin]] entry with test = false in user/Cargo.toml:" \
+	    "clippy --all-targets builds it as a host test harness, which fails (duplicate panic_impl)"; done
 	@mkdir -p $(USER_OUT) $(USER_GEN) $(USER_TARGET_DIR)/c
 	$(USER_USYS) $(USER_GEN)
 	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo build --quiet -p berth-user --bins --target $(TARGET) --release \
@@ -118,7 +121,8 @@ user-check: prereqs
 	cargo fmt --manifest-path tools/usys/Cargo.toml -- --check
 	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo clippy --quiet -p berth-user --lib --bins --target $(TARGET) --release \
 	  --target-dir $(USER_TARGET_DIR) -- -D warnings
-	cargo clippy --quiet -p berth-user --all-targets -- -D warnings
+	cargo clippy --quiet -p berth-user --lib --bins -- -D warnings
+	cargo clippy --quiet -p berth-user --lib --profile test -- -D warnings
 	cargo clippy --quiet --manifest-path tools/usys/Cargo.toml --all-targets --target-dir $(USER_TARGET_DIR) -- -D warnings
 
 user-test: prereqs
@@ -127,13 +131,14 @@ user-test: prereqs
 # ---- end of user programs ----
 
 # ---- file-system image ------------------------------------------------------
-# build/fs.img: the project README and every user program in /. Rebuilt only
+# build/fs.img: the project README (as /README) and every user program in /. Rebuilt only
 # when an input is newer, so files made inside berth survive `make qemu`.
 FSIMG := $(BUILD)/fs.img
-FS_FILES = README.md $(wildcard $(USER_OUT)/*)
+FS_FILES = $(BUILD)/README $(wildcard $(USER_OUT)/*)
 
 .PHONY: fsimg
 fsimg: user
+	@cmp -s README.md $(BUILD)/README || cp README.md $(BUILD)/README
 	@if [ ! -f $(FSIMG) ] || [ -n "$$(find $(FS_FILES) -newer $(FSIMG) 2>/dev/null)" ]; then \
 	  cargo run --quiet --release -p berth-mkfs -- $(FSIMG) $(FS_FILES); fi
 

@@ -22,10 +22,12 @@ pub mod boot;
 pub mod config;
 pub mod console;
 pub mod exit;
+pub mod image;
 pub mod kernel;
 pub mod lines;
 pub mod qemu;
 pub mod report;
+pub mod shell;
 
 use std::time::Duration;
 
@@ -34,6 +36,7 @@ pub use berth_abi::exit::ExitCode;
 pub use boot::{expect_banner, expect_boot, Banner, BootReport};
 pub use config::QemuConfig;
 pub use exit::ExitOutcome;
+pub use image::{fs_image, ImageCopy};
 pub use kernel::kernel_elf;
 pub use qemu::Qemu;
 pub use report::{note, TestFailure};

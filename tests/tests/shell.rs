@@ -1,0 +1,224 @@
+//! Shell and file-system tests, the third layer: boot with a disk image built
+//! by `make` (the README and every user program in `/`), type at the shell
+//! over the serial port, check the output, and check the disk afterwards
+//! with the host's fsck. Also: usertests, a corrupted image refused at
+//! mount, and power cuts in the middle of a write-heavy program.
+
+use std::time::Duration;
+
+use berth_tests::shell::Shell;
+use berth_tests::{fs_image, skip_if_unusable, Accel, ImageCopy, Qemu, QemuConfig, TestFailure};
+
+/// Bound for one command (KVM runs kernel code slowly on this machine).
+const CMD: Duration = Duration::from_secs(120);
+/// Bound for usertests.
+const USERTESTS: Duration = Duration::from_secs(1500);
+
+fn expect(shell: &Shell, cond: bool, what: impl FnOnce() -> String) -> Result<(), TestFailure> {
+    shell.qemu.ensure(cond, what)
+}
+
+/// The walk-through, plus redirection, errors and a clean disk after.
+fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
+    if skip_if_unusable(accel) {
+        return Ok(());
+    }
+    let mut sh = Shell::boot(cpus, accel, CMD)?;
+    let ls = sh.run("ls", CMD)?;
+    expect(&sh, ls.lines().any(|l| l.starts_with("README")), || format!("ls lists no README:\n{ls}"))?;
+    expect(&sh, ls.lines().any(|l| l.starts_with("sh ")), || format!("ls lists no sh:\n{ls}"))?;
+
+    let wc = sh.run("cat README | grep xv6 | wc", CMD)?;
+    let expected = std::fs::read_to_string(berth_tests::kernel::repo_root().join("README.md"))
+        .map_err(|e| TestFailure::new(format!("README.md: {e}")))?;
+    let lines = expected.lines().filter(|l| l.contains("xv6")).count();
+    let nums: Vec<usize> = wc.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    expect(&sh, nums.len() == 3 && nums[0] == lines && lines > 0, || {
+        format!("`cat README | grep xv6 | wc` printed {wc:?}; README has {lines} lines with xv6")
+    })?;
+
+    let hi = sh.run("mkdir d; echo hi > d/f; cat d/f", CMD)?;
+    expect(&sh, hi.trim_end() == "hi", || format!("cat d/f printed {hi:?}"))?;
+    let appended = sh.run("echo there >> d/f; cat < d/f", CMD)?;
+    expect(&sh, appended == "hi\nthere\n", || format!(">> then < printed {appended:?}"))?;
+    let grouped = sh.run("(echo a; echo b) | wc", CMD)?;
+    expect(&sh, grouped.split_whitespace().next() == Some("2"), || format!("(echo a; echo b) | wc printed {grouped:?}"))?;
+
+    let unknown = sh.run("nosuchcommand", CMD)?;
+    expect(&sh, unknown.contains("nosuchcommand") && unknown.contains("not found"), || {
+        format!("unknown command printed {unknown:?}")
+    })?;
+    let bad = sh.run("echo a | | wc", CMD)?;
+    expect(&sh, bad.contains("syntax"), || format!("bad syntax printed {bad:?}"))?;
+    let missing = sh.run("cat nosuchfile", CMD)?;
+    expect(&sh, missing.contains("no such file"), || format!("cat nosuchfile printed {missing:?}"))?;
+
+    // Everything above has returned, so it is committed: the disk must be clean.
+    let bytes = sh.power_off()?;
+    let report = berth_fsck::check_image(&bytes);
+    if !report.is_clean() {
+        return Err(TestFailure::new(format!("fsck after the session: {:?}", report.errors)));
+    }
+    let f = berth_fsck::read_path(&bytes, "/d/f");
+    if f.as_deref() != Some(b"hi\nthere\n".as_slice()) {
+        return Err(TestFailure::new(format!("/d/f on disk is {f:?}")));
+    }
+    Ok(())
+}
+
+#[test]
+fn session_1cpu_tcg() -> Result<(), TestFailure> {
+    session(1, Accel::Tcg)
+}
+
+#[test]
+fn session_2cpu_tcg() -> Result<(), TestFailure> {
+    session(2, Accel::Tcg)
+}
+
+#[test]
+fn session_8cpu_tcg() -> Result<(), TestFailure> {
+    session(8, Accel::Tcg)
+}
+
+#[test]
+fn session_8cpu_kvm() -> Result<(), TestFailure> {
+    session(8, Accel::Kvm)
+}
+
+/// Runs usertests from the shell and checks its closing line.
+fn usertests(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
+    if skip_if_unusable(accel) {
+        return Ok(());
+    }
+    let mut sh = Shell::boot(cpus, accel, CMD)?;
+    let started = std::time::Instant::now();
+    sh.qemu.send_line("usertests")?;
+    let summary = sh.qemu.wait_for_line_matching(
+        "usertests' closing `N passed, M failed` line",
+        |l| l.ends_with(" failed") && l.contains(" passed, "),
+        USERTESTS,
+    )?;
+    berth_tests::note(&format!(
+        "usertests -smp {cpus} {accel}: {summary} in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    expect(&sh, summary.ends_with(" 0 failed"), || format!("usertests: {summary}"))?;
+    sh.qemu.wait_for("\n$ ", CMD)?;
+    let bytes = sh.power_off()?;
+    let report = berth_fsck::check_image(&bytes);
+    if !report.is_clean() {
+        return Err(TestFailure::new(format!("fsck after usertests: {:?}", report.errors)));
+    }
+    Ok(())
+}
+
+#[test]
+fn usertests_1cpu_tcg() -> Result<(), TestFailure> {
+    usertests(1, Accel::Tcg)
+}
+
+#[test]
+fn usertests_2cpu_tcg() -> Result<(), TestFailure> {
+    usertests(2, Accel::Tcg)
+}
+
+#[test]
+fn usertests_8cpu_tcg() -> Result<(), TestFailure> {
+    usertests(8, Accel::Tcg)
+}
+
+#[test]
+fn usertests_2cpu_kvm() -> Result<(), TestFailure> {
+    usertests(2, Accel::Kvm)
+}
+
+/// Byte `off` of fswriter's file `k` (user/src/bin/fswriter.rs).
+fn pattern(k: usize, off: usize) -> u8 {
+    (k.wrapping_mul(31) + off.wrapping_mul(7) + off / 251) as u8
+}
+
+/// Cuts the power after fswriter reports file `after` closed (plus `extra`
+/// time), then checks the image: fsck-clean after log replay, and every
+/// file reported closed before the cut present with its exact contents.
+fn power_cut(after: usize, extra: Duration) -> Result<(), TestFailure> {
+    const SIZE: usize = 20_000;
+    let mut sh = Shell::boot(2, Accel::Tcg, CMD)?;
+    sh.qemu.send_line(&format!("fswriter 40 {SIZE}"))?;
+    sh.qemu.wait_for(&format!("fswriter: closed cw{after}\n"), CMD)?;
+    std::thread::sleep(extra);
+    let output = sh.qemu.output();
+    let bytes = sh.power_off()?;
+    let closed: Vec<usize> = output
+        .lines()
+        .filter_map(|l| l.strip_prefix("fswriter: closed cw"))
+        .filter_map(|n| n.trim().parse().ok())
+        .collect();
+    let report = berth_fsck::check_image(&bytes);
+    if !report.is_clean() {
+        return Err(TestFailure::new(format!(
+            "fsck after a power cut past cw{after}: {:?} (log replayed: {:?})",
+            report.errors, report.log_replayed
+        )));
+    }
+    for &k in &closed {
+        let want: Vec<u8> = (0..SIZE).map(|o| pattern(k, o)).collect();
+        let got = berth_fsck::read_file(&bytes, &format!("cw{k}"));
+        if got.as_deref() != Some(want.as_slice()) {
+            return Err(TestFailure::new(format!(
+                "cw{k} was closed before the power cut but reads back {} bytes{}",
+                got.as_ref().map_or(0, Vec::len),
+                if got.is_some() { " with different contents" } else { " (missing)" }
+            )));
+        }
+    }
+    berth_tests::note(&format!(
+        "power cut after cw{after} (+{} ms): {} closed files intact, log replayed: {:?}",
+        extra.as_millis(),
+        closed.len(),
+        report.log_replayed
+    ));
+    Ok(())
+}
+
+#[test]
+fn power_cut_early() -> Result<(), TestFailure> {
+    power_cut(1, Duration::ZERO)
+}
+
+#[test]
+fn power_cut_middle() -> Result<(), TestFailure> {
+    power_cut(12, Duration::from_millis(7))
+}
+
+#[test]
+fn power_cut_late() -> Result<(), TestFailure> {
+    power_cut(25, Duration::from_millis(23))
+}
+
+#[test]
+fn power_cut_between_writes() -> Result<(), TestFailure> {
+    power_cut(6, Duration::from_millis(2))
+}
+
+/// Boots with `bytes` as the disk and waits for the mount error line.
+fn refused(bytes: &[u8], message: &str) -> Result<(), TestFailure> {
+    let good = ImageCopy::of(&fs_image()?)?;
+    std::fs::write(good.path(), bytes).map_err(|e| TestFailure::new(e.to_string()))?;
+    let mut qemu = Qemu::spawn(QemuConfig::new(2, Accel::Tcg).disk(good.path()))?;
+    qemu.wait_for("fs: cannot mount the disk: ", CMD)?;
+    qemu.wait_for(message, CMD)?;
+    // The kernel carries on without a file system (programs from its image).
+    qemu.wait_for("$ ", CMD)?;
+    Ok(())
+}
+
+#[test]
+fn corrupt_images_are_refused() -> Result<(), TestFailure> {
+    let image = std::fs::read(fs_image()?).map_err(|e| TestFailure::new(e.to_string()))?;
+    let mut bad_magic = image.clone();
+    bad_magic[1024..1028].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+    refused(&bad_magic, "bad magic")?;
+    let truncated = image[..1024 * 1024].to_vec();
+    refused(&truncated, "but the disk has")
+}
