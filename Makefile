@@ -93,7 +93,7 @@ USER_CFLAGS := -ffreestanding -nostdlib -static -fno-pie -no-pie -fno-stack-prot
 	-mgeneral-regs-only -std=gnu11 -Wall -Wextra -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-fno-tree-loop-distribute-patterns -Wl,--build-id=none -Iuser/c -I$(USER_GEN)
 USER_C_RUNTIME := user/c/start.S $(USER_GEN)/usys.S user/c/ulib.c
-USER_USYS := cargo run --quiet --manifest-path tools/usys/Cargo.toml --target-dir $(USER_TARGET_DIR) --
+USER_USYS := cargo run --quiet -p berth-usys --
 
 .PHONY: user user-check user-test
 
@@ -118,16 +118,16 @@ user: prereqs
 
 user-check: prereqs
 	cargo fmt -p berth-user -- --check
-	cargo fmt --manifest-path tools/usys/Cargo.toml -- --check
+	cargo fmt -p berth-usys -- --check
 	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo clippy --quiet -p berth-user --lib --bins --target $(TARGET) --release \
 	  --target-dir $(USER_TARGET_DIR) -- -D warnings
 	cargo clippy --quiet -p berth-user --lib --bins -- -D warnings
 	cargo clippy --quiet -p berth-user --lib --profile test -- -D warnings
-	cargo clippy --quiet --manifest-path tools/usys/Cargo.toml --all-targets --target-dir $(USER_TARGET_DIR) -- -D warnings
+	cargo clippy --quiet -p berth-usys --all-targets -- -D warnings
 
 user-test: prereqs
 	cargo test --quiet -p berth-user --lib
-	cargo test --quiet --manifest-path tools/usys/Cargo.toml --target-dir $(USER_TARGET_DIR)
+	cargo test --quiet -p berth-usys
 # ---- end of user programs ----
 
 # ---- file-system image ------------------------------------------------------

@@ -6,6 +6,7 @@
 //! kill only the faulting process, every system call with hostile
 //! arguments, and the C-ABI program built by gcc.
 
+use berth_abi::markers::PANIC_PREFIX;
 use berth_tests::{skip_if_unusable, Accel, ExitCode, Qemu, QemuConfig, TestFailure};
 use std::time::Duration;
 
@@ -48,7 +49,6 @@ program_tests! {
     proctests_1cpu_tcg: "proctests", 1, Tcg;
     proctests_2cpu_tcg: "proctests", 2, Tcg;
     proctests_8cpu_tcg: "proctests", 8, Tcg;
-    proctests_2cpu_kvm: "proctests", 2, Kvm;
     proctests_8cpu_kvm: "proctests", 8, Kvm;
     syscalltest_1cpu_tcg: "syscalltest", 1, Tcg;
     syscalltest_8cpu_tcg: "syscalltest", 8, Tcg;

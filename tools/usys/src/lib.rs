@@ -90,8 +90,16 @@ pub fn usys_s(calls: &[Call]) -> String {
     s += "# result (-errno on failure) in rax; `syscall` clobbers rcx and r11.\n\n";
     s += "    .text\n";
     for c in calls {
-        assert!(c.args.len() <= KERNEL_REGS.len(), "{} has too many arguments", c.name);
-        let _ = writeln!(s, "\n    .globl {0}\n    .type {0}, @function\n{0}:", c.name);
+        assert!(
+            c.args.len() <= KERNEL_REGS.len(),
+            "{} has too many arguments",
+            c.name
+        );
+        let _ = writeln!(
+            s,
+            "\n    .globl {0}\n    .type {0}, @function\n{0}:",
+            c.name
+        );
         let _ = writeln!(s, "    mov ${}, %eax", c.nr);
         if c.args.len() >= 4 {
             s += "    mov %rcx, %r10\n";
@@ -114,7 +122,11 @@ pub fn prototype(c: &Call) -> String {
     let args = if c.args.is_empty() {
         "void".to_string()
     } else {
-        c.args.iter().map(|(n, t)| c_decl(t, n)).collect::<Vec<_>>().join(", ")
+        c.args
+            .iter()
+            .map(|(n, t)| c_decl(t, n))
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     if NORETURN.contains(&c.name) {
         format!("__attribute__((noreturn)) void {}({args});", c.name)
@@ -193,7 +205,9 @@ impl Header {
 
 /// The header.
 pub fn user_h(calls: &[Call]) -> String {
-    let mut h = Header(format!("/* {BANNER} */\n#ifndef BERTH_USER_H\n#define BERTH_USER_H\n"));
+    let mut h = Header(format!(
+        "/* {BANNER} */\n#ifndef BERTH_USER_H\n#define BERTH_USER_H\n"
+    ));
 
     h.section("System-call numbers.");
     for c in calls {
@@ -216,7 +230,12 @@ pub fn user_h(calls: &[Call]) -> String {
         h.define(n, format_args!("{v:#x}"));
     }
     h.section("File types (struct stat's type) and the console's device number.");
-    for (n, v) in [("T_DIR", T_DIR), ("T_FILE", T_FILE), ("T_DEVICE", T_DEVICE), ("CONSOLE_MAJOR", CONSOLE_MAJOR)] {
+    for (n, v) in [
+        ("T_DIR", T_DIR),
+        ("T_FILE", T_FILE),
+        ("T_DEVICE", T_DEVICE),
+        ("CONSOLE_MAJOR", CONSOLE_MAJOR),
+    ] {
         h.define(n, v);
     }
     h.section("Limits.");

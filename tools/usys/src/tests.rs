@@ -3,7 +3,12 @@
 use super::*;
 
 fn call(nr: usize, name: &'static str, args: &[(&'static str, &'static str)]) -> Call {
-    Call { nr, name, args: args.to_vec(), ret: "long" }
+    Call {
+        nr,
+        name,
+        args: args.to_vec(),
+        ret: "long",
+    }
 }
 
 #[test]
@@ -25,13 +30,27 @@ fn every_call_gets_a_stub_with_its_number() {
         assert!(s.contains(&stub), "missing stub for {}:\n{s}", c.name);
         assert!(s.contains(&format!(".globl {}\n", c.name)));
     }
-    assert_eq!(s.matches("syscall\n    ret\n").count(), calls.len() + 1, "one per call, plus syscall()");
+    assert_eq!(
+        s.matches("syscall\n    ret\n").count(),
+        calls.len() + 1,
+        "one per call, plus syscall()"
+    );
 }
 
 #[test]
 fn the_fourth_argument_moves_from_rcx_to_r10() {
     let three = call(90, "three", &[("a", "long"), ("b", "long"), ("c", "long")]);
-    let five = call(91, "five", &[("a", "long"), ("b", "long"), ("c", "long"), ("d", "long"), ("e", "long")]);
+    let five = call(
+        91,
+        "five",
+        &[
+            ("a", "long"),
+            ("b", "long"),
+            ("c", "long"),
+            ("d", "long"),
+            ("e", "long"),
+        ],
+    );
     let s = usys_s(&[three, five]);
     assert!(s.contains("three:\n    mov $90, %eax\n    syscall\n"));
     assert!(s.contains("five:\n    mov $91, %eax\n    mov %rcx, %r10\n    syscall\n"));
@@ -42,13 +61,28 @@ fn prototypes_use_c_types() {
     let calls = calls();
     let proto = |name: &str| prototype(calls.iter().find(|c| c.name == name).unwrap());
     assert_eq!(proto("fork"), "long fork(void);");
-    assert_eq!(proto("exit"), "__attribute__((noreturn)) void exit(int status);");
-    assert_eq!(proto("read"), "long read(int fd, void *buf, unsigned long n);");
-    assert_eq!(proto("write"), "long write(int fd, const void *buf, unsigned long n);");
-    assert_eq!(proto("exec"), "long exec(const void *path, char *const *argv);");
+    assert_eq!(
+        proto("exit"),
+        "__attribute__((noreturn)) void exit(int status);"
+    );
+    assert_eq!(
+        proto("read"),
+        "long read(int fd, void *buf, unsigned long n);"
+    );
+    assert_eq!(
+        proto("write"),
+        "long write(int fd, const void *buf, unsigned long n);"
+    );
+    assert_eq!(
+        proto("exec"),
+        "long exec(const void *path, char *const *argv);"
+    );
     assert_eq!(proto("sbrk"), "long sbrk(long n);");
     assert_eq!(proto("fstat"), "long fstat(int fd, struct stat *st);");
-    assert_eq!(proto("ps"), "long ps(struct procinfo *out, unsigned long max);");
+    assert_eq!(
+        proto("ps"),
+        "long ps(struct procinfo *out, unsigned long max);"
+    );
 }
 
 #[test]
@@ -84,15 +118,26 @@ fn gcc_accepts_the_generated_files() {
     let calls = calls();
     std::fs::write(dir.join("user.h"), user_h(&calls)).unwrap();
     std::fs::write(dir.join("usys.S"), usys_s(&calls)).unwrap();
-    std::fs::write(dir.join("t.c"), "#include \"user.h\"\nint f(void) { return (int)write(1, \"x\", 1); }\n").unwrap();
-    for (src, extra) in [("t.c", &["-Wall", "-Wextra", "-Werror", "-std=c11"][..]), ("usys.S", &[][..])] {
+    std::fs::write(
+        dir.join("t.c"),
+        "#include \"user.h\"\nint f(void) { return (int)write(1, \"x\", 1); }\n",
+    )
+    .unwrap();
+    for (src, extra) in [
+        ("t.c", &["-Wall", "-Wextra", "-Werror", "-std=c11"][..]),
+        ("usys.S", &[][..]),
+    ] {
         let out = std::process::Command::new("gcc")
             .args(["-ffreestanding", "-c", "-o", "/dev/null"])
             .args(extra)
             .arg(dir.join(src))
             .output()
             .expect("gcc is needed to build the C user programs");
-        assert!(out.status.success(), "gcc rejected {src}:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gcc rejected {src}:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,0 +1,124 @@
+//! Descriptors: out of range, closed, used in the wrong direction, exhausted.
+
+use ulib::abi::limits::NOFILE;
+use ulib::fd;
+use ulib::prelude::*;
+use ulib::sys::nr;
+use ulib::test::{errno, expect_errno, TestResult};
+use ulib::{ensure, ensure_eq};
+
+use crate::common::{all_fail_with, open_fds, raw, Pipe};
+
+/// Every call that takes a descriptor, with each bad one: `EBADF`.
+pub fn bad_fds() -> TestResult {
+    let closed = {
+        let p = Pipe::new()?;
+        p.r
+    };
+    let bad = [
+        -1i32,
+        NOFILE as i32,
+        NOFILE as i32 + 1,
+        1000,
+        i32::MIN,
+        i32::MAX,
+        closed,
+    ];
+    let mut buf = [0u8; 8];
+    let mut results = Vec::new();
+    for f in bad {
+        let reg = i64::from(f) as u64;
+        let ptr = buf.as_mut_ptr() as u64;
+        // SAFETY: `buf` is ours to overwrite; every other argument is a number.
+        let calls = unsafe {
+            [
+                ("read", raw(nr::read, &[reg, ptr, 8])),
+                ("write", raw(nr::write, &[reg, ptr, 8])),
+                ("close", raw(nr::close, &[reg])),
+                ("dup", raw(nr::dup, &[reg])),
+                ("fstat", raw(nr::fstat, &[reg, ptr])),
+            ]
+        };
+        results.extend(
+            calls
+                .into_iter()
+                .map(|(call, r)| (format!("{call}({f})"), r)),
+        );
+    }
+    all_fail_with("", &results, Errno::EBADF)
+}
+
+/// Reading a write end or writing a read end: `EBADF`, and nothing moves.
+pub fn wrong_direction() -> TestResult {
+    let p = Pipe::new()?;
+    fd::write_all(p.w, b"data").map_err(errno("write"))?;
+    let mut buf = [0u8; 8];
+    expect_errno(
+        "read from the write end",
+        fd::read(p.w, &mut buf).map_or_else(|e| e.as_return(), |n| n as i64),
+        Errno::EBADF,
+    )?;
+    expect_errno(
+        "write to the read end",
+        fd::write(p.r, b"x").map_or_else(|e| e.as_return(), |n| n as i64),
+        Errno::EBADF,
+    )?;
+    ensure_eq!(p.drain(16)?, b"data", "the pipe's contents");
+    Ok(())
+}
+
+pub fn close_twice() -> TestResult {
+    let d = fd::dup(1).map_err(errno("dup(1)"))?;
+    fd::close(d).map_err(errno("close"))?;
+    ensure_eq!(fd::close(d), Err(Errno::EBADF), "second close of {d}");
+    ensure_eq!(fd::dup(d), Err(Errno::EBADF), "dup of the closed {d}");
+    Ok(())
+}
+
+/// Filling the table with dups: `EMFILE` from dup, and from pipe with 0 or
+/// 1 free slot, without leaking a slot; everything works again after.
+pub fn emfile() -> TestResult {
+    let before = open_fds();
+    let mut dups = Vec::new();
+    let end = loop {
+        match fd::dup(1) {
+            Ok(d) => dups.push(d),
+            Err(e) => break e,
+        }
+        if dups.len() > NOFILE {
+            break Errno::EIO;
+        }
+    };
+    let at_full = before + dups.len();
+    let mut fds = [0i32; 2];
+    // SAFETY: the kernel writes two ints into `fds`.
+    let full = unsafe { ulib::sys::pipe(fds.as_mut_ptr()) };
+    let _ = fd::close(dups.pop().unwrap_or(-1));
+    // SAFETY: as above.
+    let one_free = unsafe { ulib::sys::pipe(fds.as_mut_ptr()) };
+    let refill = fd::dup(1);
+    if let Ok(d) = refill {
+        dups.push(d);
+    }
+    for _ in 0..2 {
+        let _ = fd::close(dups.pop().unwrap_or(-1));
+    }
+    let two_free = fd::pipe();
+    if let Ok((r, w)) = two_free {
+        let _ = (fd::close(r), fd::close(w));
+    }
+    for d in dups {
+        let _ = fd::close(d);
+    }
+    ensure_eq!(end, Errno::EMFILE, "dup into a full table");
+    ensure_eq!(at_full, NOFILE, "descriptors open when dup failed");
+    expect_errno("pipe with no free slot", full, Errno::EMFILE)?;
+    expect_errno("pipe with one free slot", one_free, Errno::EMFILE)?;
+    ensure!(
+        refill.is_ok(),
+        "the free slot was lost to the failed pipe: dup gave {refill:?}"
+    );
+    ensure!(two_free.is_ok(), "pipe with two free slots: {two_free:?}");
+    ensure_eq!(open_fds(), before, "descriptors open afterwards");
+    Ok(())
+}
