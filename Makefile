@@ -86,11 +86,10 @@ USER_RUST_PROGRAMS := $(sort $(patsubst user/src/bin/%.rs,%,$(wildcard user/src/
 USER_C_PROGRAMS := $(filter-out ulib,$(basename $(notdir $(wildcard user/c/*.c))))
 USER_PROGRAMS := $(USER_RUST_PROGRAMS) $(USER_C_PROGRAMS) notelf
 USER_CC := gcc
-# -mgeneral-regs-only: the kernel does not enable SSE for user mode yet (and
-# saves no FPU state), so gcc must not use xmm registers; drop the flag once
-# it does. (The Rust target, x86_64-unknown-none, is soft-float already.)
+# The kernel enables SSE and saves each process's FPU state, so gcc's
+# default code (xmm registers in memcpy/printf) runs unchanged.
 USER_CFLAGS := -ffreestanding -nostdlib -static -fno-pie -no-pie -fno-stack-protector -mno-red-zone -O2 -g \
-	-mgeneral-regs-only -std=gnu11 -Wall -Wextra -fno-asynchronous-unwind-tables -fcf-protection=none \
+	-std=gnu11 -Wall -Wextra -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-fno-tree-loop-distribute-patterns -Wl,--build-id=none -Iuser/c -I$(USER_GEN)
 USER_C_RUNTIME := user/c/start.S $(USER_GEN)/usys.S user/c/ulib.c
 USER_USYS := cargo run --quiet -p berth-usys --

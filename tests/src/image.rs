@@ -42,8 +42,13 @@ impl ImageCopy {
             std::process::id(),
             N.fetch_add(1, Ordering::Relaxed)
         ));
-        std::fs::copy(image, &path)
-            .map_err(|e| TestFailure::new(format!("copy {} to {}: {e}", image.display(), path.display())))?;
+        std::fs::copy(image, &path).map_err(|e| {
+            TestFailure::new(format!(
+                "copy {} to {}: {e}",
+                image.display(),
+                path.display()
+            ))
+        })?;
         Ok(ImageCopy { path })
     }
 
@@ -52,7 +57,8 @@ impl ImageCopy {
     }
 
     pub fn bytes(&self) -> Result<Vec<u8>, TestFailure> {
-        std::fs::read(&self.path).map_err(|e| TestFailure::new(format!("read {}: {e}", self.path.display())))
+        std::fs::read(&self.path)
+            .map_err(|e| TestFailure::new(format!("read {}: {e}", self.path.display())))
     }
 }
 

@@ -25,39 +25,67 @@ fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     }
     let mut sh = Shell::boot(cpus, accel, CMD)?;
     let ls = sh.run("ls", CMD)?;
-    expect(&sh, ls.lines().any(|l| l.starts_with("README")), || format!("ls lists no README:\n{ls}"))?;
-    expect(&sh, ls.lines().any(|l| l.starts_with("sh ")), || format!("ls lists no sh:\n{ls}"))?;
+    expect(&sh, ls.lines().any(|l| l.starts_with("README")), || {
+        format!("ls lists no README:\n{ls}")
+    })?;
+    expect(&sh, ls.lines().any(|l| l.starts_with("sh ")), || {
+        format!("ls lists no sh:\n{ls}")
+    })?;
 
     let wc = sh.run("cat README | grep xv6 | wc", CMD)?;
     let expected = std::fs::read_to_string(berth_tests::kernel::repo_root().join("README.md"))
         .map_err(|e| TestFailure::new(format!("README.md: {e}")))?;
     let lines = expected.lines().filter(|l| l.contains("xv6")).count();
-    let nums: Vec<usize> = wc.split_whitespace().filter_map(|w| w.parse().ok()).collect();
-    expect(&sh, nums.len() == 3 && nums[0] == lines && lines > 0, || {
-        format!("`cat README | grep xv6 | wc` printed {wc:?}; README has {lines} lines with xv6")
-    })?;
+    let nums: Vec<usize> = wc
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    expect(
+        &sh,
+        nums.len() == 3 && nums[0] == lines && lines > 0,
+        || {
+            format!(
+                "`cat README | grep xv6 | wc` printed {wc:?}; README has {lines} lines with xv6"
+            )
+        },
+    )?;
 
     let hi = sh.run("mkdir d; echo hi > d/f; cat d/f", CMD)?;
-    expect(&sh, hi.trim_end() == "hi", || format!("cat d/f printed {hi:?}"))?;
+    expect(&sh, hi.trim_end() == "hi", || {
+        format!("cat d/f printed {hi:?}")
+    })?;
     let appended = sh.run("echo there >> d/f; cat < d/f", CMD)?;
-    expect(&sh, appended == "hi\nthere\n", || format!(">> then < printed {appended:?}"))?;
+    expect(&sh, appended == "hi\nthere\n", || {
+        format!(">> then < printed {appended:?}")
+    })?;
     let grouped = sh.run("(echo a; echo b) | wc", CMD)?;
-    expect(&sh, grouped.split_whitespace().next() == Some("2"), || format!("(echo a; echo b) | wc printed {grouped:?}"))?;
+    expect(&sh, grouped.split_whitespace().next() == Some("2"), || {
+        format!("(echo a; echo b) | wc printed {grouped:?}")
+    })?;
 
     let unknown = sh.run("nosuchcommand", CMD)?;
-    expect(&sh, unknown.contains("nosuchcommand") && unknown.contains("not found"), || {
-        format!("unknown command printed {unknown:?}")
-    })?;
+    expect(
+        &sh,
+        unknown.contains("nosuchcommand") && unknown.contains("not found"),
+        || format!("unknown command printed {unknown:?}"),
+    )?;
     let bad = sh.run("echo a | | wc", CMD)?;
-    expect(&sh, bad.contains("syntax"), || format!("bad syntax printed {bad:?}"))?;
+    expect(&sh, bad.contains("syntax"), || {
+        format!("bad syntax printed {bad:?}")
+    })?;
     let missing = sh.run("cat nosuchfile", CMD)?;
-    expect(&sh, missing.contains("no such file"), || format!("cat nosuchfile printed {missing:?}"))?;
+    expect(&sh, missing.contains("no such file"), || {
+        format!("cat nosuchfile printed {missing:?}")
+    })?;
 
     // Everything above has returned, so it is committed: the disk must be clean.
     let bytes = sh.power_off()?;
     let report = berth_fsck::check_image(&bytes);
     if !report.is_clean() {
-        return Err(TestFailure::new(format!("fsck after the session: {:?}", report.errors)));
+        return Err(TestFailure::new(format!(
+            "fsck after the session: {:?}",
+            report.errors
+        )));
     }
     let f = berth_fsck::read_path(&bytes, "/d/f");
     if f.as_deref() != Some(b"hi\nthere\n".as_slice()) {
@@ -103,12 +131,17 @@ fn usertests(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
         "usertests -smp {cpus} {accel}: {summary} in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
-    expect(&sh, summary.ends_with(" 0 failed"), || format!("usertests: {summary}"))?;
+    expect(&sh, summary.ends_with(" 0 failed"), || {
+        format!("usertests: {summary}")
+    })?;
     sh.qemu.wait_for("\n$ ", CMD)?;
     let bytes = sh.power_off()?;
     let report = berth_fsck::check_image(&bytes);
     if !report.is_clean() {
-        return Err(TestFailure::new(format!("fsck after usertests: {:?}", report.errors)));
+        return Err(TestFailure::new(format!(
+            "fsck after usertests: {:?}",
+            report.errors
+        )));
     }
     Ok(())
 }
@@ -145,7 +178,8 @@ fn power_cut(after: usize, extra: Duration) -> Result<(), TestFailure> {
     const SIZE: usize = 20_000;
     let mut sh = Shell::boot(2, Accel::Tcg, CMD)?;
     sh.qemu.send_line(&format!("fswriter 40 {SIZE}"))?;
-    sh.qemu.wait_for(&format!("fswriter: closed cw{after}\n"), CMD)?;
+    sh.qemu
+        .wait_for(&format!("fswriter: closed cw{after}\n"), CMD)?;
     std::thread::sleep(extra);
     let output = sh.qemu.output();
     let bytes = sh.power_off()?;
@@ -168,7 +202,11 @@ fn power_cut(after: usize, extra: Duration) -> Result<(), TestFailure> {
             return Err(TestFailure::new(format!(
                 "cw{k} was closed before the power cut but reads back {} bytes{}",
                 got.as_ref().map_or(0, Vec::len),
-                if got.is_some() { " with different contents" } else { " (missing)" }
+                if got.is_some() {
+                    " with different contents"
+                } else {
+                    " (missing)"
+                }
             )));
         }
     }

@@ -136,6 +136,8 @@ pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Res
     let mut new_frame = TrapFrame::default();
     load(&mut mm, &image, &arg_refs, &mut new_frame)?;
     mm.activate();
+    // A fresh program starts with a fresh FPU (the registers are the live state).
+    crate::arch::x86_64::fpu::FpuState::initial().restore();
     let old = p.mm.lock().replace(mm);
     drop(old);
     *frame = new_frame;

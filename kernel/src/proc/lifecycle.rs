@@ -20,6 +20,7 @@ use berth_abi::limits::KILLED_STATUS;
 use berth_abi::syscall::{ProcInfo, PROC_NAME_LEN};
 
 use super::{sched, table, Identity, KernelStack, Proc, State};
+use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::{debug_exit, paging, switch};
 use crate::file::FdTable;
@@ -34,6 +35,7 @@ fn new_proc(
     mm: AddressSpace,
     files: FdTable,
     cwd: Option<crate::fs::InodeRef>,
+    fpu: FpuState,
     frame: &TrapFrame,
 ) -> Result<Arc<Proc>, Errno> {
     let (slot, pid) = table::reserve().ok_or(Errno::EAGAIN)?;
@@ -54,6 +56,7 @@ fn new_proc(
         cpu: AtomicI32::new(-1),
         saved_rsp: UnsafeCell::new(rsp),
         kstack,
+        fpu: UnsafeCell::new(fpu),
         identity: SpinLock::new(
             "proc identity",
             Identity {
@@ -95,7 +98,15 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
         Some(fs) => Some(fs.root()?),
         None => None,
     };
-    let p = new_proc(String::from(program), Weak::new(), mm, files, root, &frame)?;
+    let p = new_proc(
+        String::from(program),
+        Weak::new(),
+        mm,
+        files,
+        root,
+        FpuState::initial(),
+        &frame,
+    )?;
     INIT.call_once(|| p.clone());
     start(&p);
     Ok(())
@@ -114,7 +125,18 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let name = parent.name();
-    let child = new_proc(name, Arc::downgrade(parent), mm, files, cwd, &child_frame)?;
+    // The parent is running: its FPU state is in the registers.
+    let mut fpu = FpuState::initial();
+    fpu.save();
+    let child = new_proc(
+        name,
+        Arc::downgrade(parent),
+        mm,
+        files,
+        cwd,
+        fpu,
+        &child_frame,
+    )?;
     child
         .container
         .store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);

@@ -89,6 +89,9 @@ pub struct Proc {
     /// Saved kernel stack pointer while switched out.
     pub(crate) saved_rsp: UnsafeCell<u64>,
     pub kstack: KernelStack,
+    /// User FPU/SSE registers while switched out (see `arch::x86_64::fpu`);
+    /// touched only by the CPU switching the process in or out, under `sched_lock`.
+    pub(crate) fpu: UnsafeCell<crate::arch::x86_64::fpu::FpuState>,
     pub identity: SpinLock<Identity>,
     pub mm: SpinLock<Option<AddressSpace>>,
     pub files: SpinLock<FdTable>,

@@ -176,6 +176,8 @@ pub fn run_scheduler() -> ! {
         if let Some(mm) = p.mm.lock().as_ref() {
             mm.activate();
         }
+        // SAFETY: we hold the process's sched_lock; nobody else touches its FPU image.
+        unsafe { (*p.fpu.get()).restore() };
         let target_rsp = p.saved_rsp.get();
         // SAFETY: own CPU, interrupts off (we hold sched_lock).
         unsafe { *me.current.get() = Some(p.clone()) };
@@ -189,6 +191,9 @@ pub fn run_scheduler() -> ! {
         // SAFETY: own CPU, interrupts off.
         let prev = unsafe { (*me.current.get()).take() };
         if let Some(prev) = prev {
+            // SAFETY: its sched_lock is still held (taken before it switched to us),
+            // and the kernel never uses the FPU, so the registers are its state.
+            unsafe { (*prev.fpu.get()).save() };
             // SAFETY: the process took this lock before switching to us, on this CPU.
             unsafe { prev.sched_lock.force_unlock() };
         }

@@ -23,6 +23,8 @@ pub mod cpu;
 #[cfg(target_os = "none")]
 pub mod debug_exit;
 #[cfg(target_os = "none")]
+pub mod fpu;
+#[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]
 pub mod idt;

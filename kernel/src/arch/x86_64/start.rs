@@ -39,6 +39,7 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     idt::build();
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();
+    super::fpu::init_this_cpu();
     tsc::init();
 
     // SAFETY: the RSDP address came from the boot loader.
@@ -96,6 +97,7 @@ extern "C" fn ap_entry(index: u64) -> ! {
     unsafe { percpu::install(index, apic::current_apic_id()) };
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();
+    super::fpu::init_this_cpu();
     apic::init_this_cpu();
     crate::banner::print_cpu_online(index, apic::current_apic_id());
     percpu::this_cpu().online.store(true, Ordering::Release);
