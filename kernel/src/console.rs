@@ -182,7 +182,7 @@ pub fn read(out: &mut [u8]) -> Result<usize, Errno> {
 pub fn input_has_line(line: &[u8]) -> bool {
     let inp = INPUT.lock();
     let pending = inp.w - inp.r;
-    pending >= line.len() + 1
+    pending > line.len()
         && (0..line.len()).all(|i| inp.buf[(inp.w - 1 - line.len() + i) % INPUT_SIZE] == line[i])
         && inp.buf[(inp.w - 1) % INPUT_SIZE] == b'\n'
 }

@@ -5,7 +5,7 @@
 //! `cargo test -p berth-kernel --lib`; everything that needs the hardware
 //! is compiled only for `target_os = "none"`. The `kernel` binary
 //! (`main.rs`) is a thin shell that links this library.
-#![cfg_attr(not(test), no_std)]
+#![cfg_attr(target_os = "none", no_std)]
 
 extern crate alloc;
 

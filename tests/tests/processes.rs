@@ -28,7 +28,7 @@ fn run(program: &str, cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     qemu.ensure(summary.ends_with(" 0 failed"), || {
         format!("{program}: {summary}")
     })?;
-    qemu.ensure(!qemu.output().contains("panic: "), || {
+    qemu.ensure(!qemu.output().contains(PANIC_PREFIX), || {
         "the kernel panicked".into()
     })?;
     qemu.expect_exit(ExitCode::Success, RUN_TIMEOUT)

@@ -263,6 +263,8 @@ const _: () = assert!(core::mem::size_of::<Dinode>() == DINODE_SIZE);
 const _: () = assert!(core::mem::size_of::<Dirent>() == DIRENT_SIZE);
 const _: () = assert!(BSIZE.is_multiple_of(DINODE_SIZE));
 const _: () = assert!(core::mem::size_of::<LogHeader>() <= BSIZE);
+// The issue asks for files of tens of MiB (xv6 stops at 268 KB).
+const _: () = assert!(MAXFILE * BSIZE > 64_000_000);
 
 #[cfg(test)]
 mod tests {
@@ -276,7 +278,6 @@ mod tests {
         assert!(sb.bmapstart > sb.inodestart);
         assert_eq!(sb.data_start() + sb.nblocks, sb.size);
         assert_eq!(SuperBlock::from_bytes(&sb.to_bytes()), Some(sb));
-        assert!(MAXFILE * BSIZE > 64_000_000);
     }
 
     #[test]

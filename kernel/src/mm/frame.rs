@@ -168,7 +168,7 @@ impl<'a> FrameBitmap<'a> {
 
     /// Returns the frame at `addr` to the pool.
     pub fn free(&mut self, addr: u64) -> Result<(), FrameError> {
-        if addr % FRAME_SIZE != 0 || addr / FRAME_SIZE >= self.frames {
+        if !addr.is_multiple_of(FRAME_SIZE) || addr / FRAME_SIZE >= self.frames {
             return Err(FrameError::OutOfRange(addr));
         }
         let frame = addr / FRAME_SIZE;

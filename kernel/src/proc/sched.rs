@@ -240,6 +240,12 @@ pub struct Waiters {
     list: SpinLock<Vec<Arc<Proc>>>,
 }
 
+impl Default for Waiters {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Waiters {
     pub const fn new() -> Self {
         Waiters {

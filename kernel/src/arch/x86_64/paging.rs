@@ -7,6 +7,7 @@
 //!   0xfe00_0000..4 GiB MMIO hole is mapped uncached.
 //! - `KERNEL_VMA` (0xffff_ffff_8000_0000): the kernel image, physical 0..
 //!   kernel end, 2 MiB pages, executable.
+//!
 //! The lower half (PML4 slots 0..256) is user space, empty in the kernel's
 //! own table. The boot tables from `boot.rs` are left alone for the AP trampoline.
 
@@ -233,7 +234,7 @@ impl PageTable {
 
     /// Maps the user page at `va` to frame `pa` with `flags` (PTE_USER and PTE_PRESENT added).
     pub fn map(&mut self, va: u64, pa: u64, flags: u64) -> Result<(), MapError> {
-        debug_assert!(va < USER_END && va % 4096 == 0 && pa % 4096 == 0);
+        debug_assert!(va < USER_END && va.is_multiple_of(4096) && pa.is_multiple_of(4096));
         let e = self
             .entry(va, true)?
             .expect("entry() with create returns an entry");
