@@ -73,7 +73,9 @@ kernel: prereqs user
 #                  in user/Cargo.toml), the C programs (user/c/*.c but ulib.c)
 #                  built by the host gcc against stubs tools/usys generates from
 #                  berth_abi into build/usys/, and notelf (not an ELF file, for
-#                  exec's ENOEXEC test). A file is copied only when it changed,
+#                  exec's ENOEXEC test). Programs are installed without debug
+#                  info (exec reads the whole file; the unstripped ones stay
+#                  in target/user for gdb). A file is copied only when it changed,
 #                  so an unchanged program does not rebuild the kernel.
 # make user-check  rustfmt and clippy (host and target) over ulib, the programs and usys
 # make user-test   host unit tests of ulib and usys
@@ -109,9 +111,11 @@ user: prereqs
 	  echo "$(USER_CC) -o $(USER_TARGET_DIR)/c/$$p user/c/$$p.c"; \
 	  $(USER_CC) $(USER_CFLAGS) -T user/user.ld -o $(USER_TARGET_DIR)/c/$$p $(USER_C_RUNTIME) user/c/$$p.c; \
 	done
-	@set -e; install_changed() { cmp -s "$$1" "$$2" || cp "$$1" "$$2"; }; \
-	for p in $(USER_RUST_PROGRAMS); do install_changed $(USER_TARGET_DIR)/$(TARGET)/release/$$p $(USER_OUT)/$$p; done; \
-	for p in $(USER_C_PROGRAMS); do install_changed $(USER_TARGET_DIR)/c/$$p $(USER_OUT)/$$p; done; \
+	@set -e; mkdir -p $(USER_TARGET_DIR)/stripped; \
+	install_changed() { cmp -s "$$1" "$$2" || cp "$$1" "$$2"; }; \
+	install_stripped() { strip --strip-debug -o $(USER_TARGET_DIR)/stripped/$$2 "$$1"; install_changed $(USER_TARGET_DIR)/stripped/$$2 $(USER_OUT)/$$2; }; \
+	for p in $(USER_RUST_PROGRAMS); do install_stripped $(USER_TARGET_DIR)/$(TARGET)/release/$$p $$p; done; \
+	for p in $(USER_C_PROGRAMS); do install_stripped $(USER_TARGET_DIR)/c/$$p $$p; done; \
 	install_changed user/notelf.txt $(USER_OUT)/notelf; \
 	for f in $(USER_OUT)/*; do case " $(USER_PROGRAMS) " in *" $${f##*/} "*) ;; *) echo "removing stale $$f"; rm -f "$$f";; esac; done
 
@@ -168,3 +172,28 @@ check: prereqs
 clean:
 	cargo clean
 	rm -rf $(BUILD)
+
+# ---- benchmarks ----
+# make bench            build everything, boot berth 3 times under QEMU, run the guest
+#                       `bench` program at the shell and print a table of TSC-cycle
+#                       medians next to MIT xv6's (BASELINES.md); see perf/.
+# make bench CPUS=8     on 8 CPUs; BENCH_BOOTS=N boots (default 3); BENCH="pipe_rtt
+#                       fork" runs only benchmarks whose names start with those words.
+# KVM=0 (TCG) by default, as xv6 was measured: KVM=1 for berth's absolute speed.
+# The runner (crate berth-perf, perf/) reuses the tests' QEMU harness; its lib's
+# unit tests run with `cargo test -p berth-perf --lib`.
+BENCH_KVM := $(if $(filter command line environment,$(origin KVM)),$(KVM),0)
+BENCH_BOOTS ?= 3
+BENCH ?=
+BENCH_TARGET_DIR := target/perf
+
+.PHONY: bench
+bench: check-cpus kernel fsimg
+	@if [ "$(BENCH_KVM)" = 1 ] && ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then \
+	  echo "error: KVM=1 but /dev/kvm is missing or not accessible: use KVM=0 for TCG"; exit 1; fi
+	cargo build --quiet --release --manifest-path perf/Cargo.toml --bin bench-runner \
+	  --target-dir $(BENCH_TARGET_DIR)
+	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
+	  $(BENCH_TARGET_DIR)/release/bench-runner --cpus $(CPUS) --boots $(BENCH_BOOTS) \
+	  $(if $(filter 1,$(BENCH_KVM)),--kvm) $(BENCH)
+# ---- end of benchmarks ----
