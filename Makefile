@@ -185,15 +185,13 @@ clean:
 BENCH_KVM := $(if $(filter command line environment,$(origin KVM)),$(KVM),0)
 BENCH_BOOTS ?= 3
 BENCH ?=
-BENCH_TARGET_DIR := target/perf
 
 .PHONY: bench
 bench: check-cpus kernel fsimg
 	@if [ "$(BENCH_KVM)" = 1 ] && ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then \
 	  echo "error: KVM=1 but /dev/kvm is missing or not accessible: use KVM=0 for TCG"; exit 1; fi
-	cargo build --quiet --release --manifest-path perf/Cargo.toml --bin bench-runner \
-	  --target-dir $(BENCH_TARGET_DIR)
+	cargo build --quiet --release -p berth-perf --bin bench-runner
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
-	  $(BENCH_TARGET_DIR)/release/bench-runner --cpus $(CPUS) --boots $(BENCH_BOOTS) \
+	  target/release/bench-runner --cpus $(CPUS) --boots $(BENCH_BOOTS) \
 	  $(if $(filter 1,$(BENCH_KVM)),--kvm) $(BENCH)
 # ---- end of benchmarks ----

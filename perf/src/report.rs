@@ -1,0 +1,395 @@
+//! The median over boots and the table printed next to xv6's figures.
+//!
+//! Per benchmark: the median (element n/2) of the per-boot medians, the
+//! smallest min and the largest max; the TSC frequency is the median of
+//! the guests' calibrations. Cycles become µs with that frequency, and a
+//! throughput's MB/s (10^6 bytes) comes from the median cycles. The ratio
+//! is always berth's time over xv6's (below 1: berth is faster).
+
+use std::fmt::Write;
+
+use crate::baseline::{self, Xv6, BENCHES};
+use crate::median;
+use crate::parse::Run;
+
+/// Bytes a throughput repetition moves when the line does not say.
+const DEFAULT_TPUT_BYTES: u64 = 1 << 20;
+
+/// What the runner knows about the runs besides the guests' lines.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Context {
+    pub cpus: usize,
+    /// `KVM` or `TCG`.
+    pub accel: String,
+    /// Boots attempted (some may have failed and are not in the runs).
+    pub boots: usize,
+    /// The kernel's boot line: MHz, how it found it, its rdtsc cost.
+    pub kernel_tsc: Option<(f64, String, u64)>,
+}
+
+/// One benchmark over all boots.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Combined {
+    pub name: String,
+    pub median: u64,
+    pub min: u64,
+    pub max: u64,
+    /// Boots that reported it.
+    pub boots: usize,
+    /// MB/s for throughput results (those with a `write=` field).
+    pub mbps: Option<f64>,
+    /// Process size at fork time (fork results).
+    pub proc_bytes: Option<u64>,
+}
+
+/// The median TSC frequency over the runs.
+pub fn tsc_hz(runs: &[Run]) -> Option<u64> {
+    median(&runs.iter().filter_map(|r| r.tsc_hz).collect::<Vec<_>>())
+}
+
+/// Combines the runs' results for `name`; `None` if no run reported it.
+pub fn combine(runs: &[Run], name: &str, hz: Option<u64>) -> Option<Combined> {
+    let got: Vec<_> = runs.iter().filter_map(|r| r.get(name)).collect();
+    let med = median(&got.iter().map(|s| s.median).collect::<Vec<_>>())?;
+    let mbps = match (got[0].fields.contains_key("write"), hz) {
+        (true, Some(hz)) if med > 0 => {
+            let bytes = got[0].field("bytes").unwrap_or(DEFAULT_TPUT_BYTES);
+            Some(bytes as f64 * hz as f64 / med as f64 / 1e6)
+        }
+        _ => None,
+    };
+    Some(Combined {
+        name: name.to_string(),
+        median: med,
+        min: got.iter().map(|s| s.min).min()?,
+        max: got.iter().map(|s| s.max).max()?,
+        boots: got.len(),
+        mbps,
+        proc_bytes: median(
+            &got.iter()
+                .filter_map(|s| s.field::<u64>("proc_bytes"))
+                .collect::<Vec<_>>(),
+        ),
+    })
+}
+
+/// berth's time over xv6's for one row.
+pub fn ratio(c: &Combined, xv6: Xv6) -> Option<f64> {
+    match xv6 {
+        Xv6::Cycles(x) if x > 0 => Some(c.median as f64 / x as f64),
+        Xv6::Mbps(x) => c.mbps.filter(|&m| m > 0.0).map(|m| x / m),
+        Xv6::Cycles(_) => None,
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn group(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn xv6_text(x: Xv6) -> String {
+    match x {
+        Xv6::Cycles(c) => group(c),
+        Xv6::Mbps(m) => format!("{m} MB/s"),
+    }
+}
+
+/// The time column: µs (ms from 1,000 µs up), or MB/s for throughput.
+fn time_text(c: &Combined, hz: Option<u64>) -> String {
+    if let Some(m) = c.mbps {
+        return format!("{m:.1} MB/s");
+    }
+    match hz {
+        Some(hz) if hz > 0 => {
+            let us = c.median as f64 * 1e6 / hz as f64;
+            if us >= 1_000.0 {
+                format!("{:.2} ms", us / 1000.0)
+            } else {
+                format!("{us:.2} µs")
+            }
+        }
+        _ => "-".to_string(),
+    }
+}
+
+/// The whole report: header, table, notes.
+pub fn render(ctx: &Context, runs: &[Run]) -> String {
+    let hz = tsc_hz(runs);
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut names: Vec<(String, String)> = BENCHES
+        .iter()
+        .map(|b| (b.name.to_string(), b.label.to_string()))
+        .collect();
+    // Results the table does not know yet still get a row.
+    for r in runs {
+        for s in &r.results {
+            if !names.iter().any(|(n, _)| *n == s.name) {
+                names.push((s.name.clone(), s.name.clone()));
+            }
+        }
+    }
+    let mut proc_bytes = None;
+    for (name, label) in &names {
+        let xv6 = baseline::xv6(name, ctx.cpus);
+        let Some(c) = combine(runs, name, hz) else {
+            if let Some((_, why)) = runs.iter().flat_map(|r| &r.errors).find(|(n, _)| n == name) {
+                rows.push([
+                    label.clone(),
+                    format!("error: {why}"),
+                    String::new(),
+                    String::new(),
+                    xv6.map_or("-".into(), xv6_text),
+                    String::new(),
+                ]);
+            }
+            continue;
+        };
+        if name == "fork_exit_wait" {
+            proc_bytes = c.proc_bytes;
+        }
+        rows.push([
+            label.clone(),
+            group(c.median),
+            time_text(&c, hz),
+            format!("{}..{}", group(c.min), group(c.max)),
+            xv6.map_or("-".into(), xv6_text),
+            xv6.and_then(|x| ratio(&c, x))
+                .map_or("-".into(), |r| format!("{r:.2}")),
+        ]);
+    }
+    let header = [
+        "benchmark".to_string(),
+        "berth cycles".to_string(),
+        "berth time".to_string(),
+        "min..max".to_string(),
+        format!("xv6 CPUS={}", ctx.cpus),
+        "berth/xv6".to_string(),
+    ];
+    let mut out = String::new();
+    let ok = runs.len();
+    let _ = writeln!(
+        out,
+        "berth benchmarks: CPUS={}, {}, {ok} of {} boots (median of per-boot medians; cycles are TSC cycles)",
+        ctx.cpus, ctx.accel, ctx.boots
+    );
+    let _ = writeln!(out);
+    out += &table(&header, &rows);
+    let _ = writeln!(out);
+    match hz {
+        Some(hz) => {
+            let _ = writeln!(
+                out,
+                "TSC: {:.1} MHz, calibrated by the guest (TSC cycles over 100 uptime ticks after a tick edge; median over boots)",
+                hz as f64 / 1e6
+            );
+        }
+        None => {
+            let _ = writeln!(out, "TSC: the guest reported no calibration");
+        }
+    }
+    if let Some((mhz, source, cost)) = &ctx.kernel_tsc {
+        let _ = writeln!(
+            out,
+            "     kernel boot line: {mhz:.3} MHz (source: {source}; rdtsc costs {cost} cycles)"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "     xv6's machine: {} MHz; back-to-back rdtsc {} cycles",
+        baseline::XV6_TSC_MHZ,
+        baseline::XV6_RDTSC_CYCLES
+    );
+    if let Some(b) = proc_bytes {
+        let _ = writeln!(
+            out,
+            "process size at fork (break above the text base, stack not counted): {} bytes; xv6: {} bytes",
+            group(b),
+            group(baseline::XV6_PROC_BYTES)
+        );
+    }
+    out += &notes(ctx);
+    out
+}
+
+/// What the reader needs to interpret the ratios.
+fn notes(ctx: &Context) -> String {
+    let mut out = String::new();
+    if ctx.accel == "KVM" {
+        out += "KVM here is a software PVM (a system call costs ~0.3 ms): these are berth's \
+                absolute figures on this host, not comparable with xv6's TCG numbers; use KVM=0 for ratios.\n";
+    } else {
+        out += "xv6 was measured under TCG too (QEMU 7.2, 2 host cores): the ratios compare like with like.\n";
+    }
+    if ctx.cpus > 1 {
+        out += "berth halts idle CPUs; xv6's idle loop spins, so with more vCPUs than host cores \
+                xv6's figures include vCPUs fighting for the 2 host cores.\n";
+    }
+    if ctx.cpus == 8 {
+        out += "xv6's CPUS=8 column is a single run; xv6 never reached (f) at CPUS=8.\n";
+    }
+    if !baseline::XV6_CPUS.contains(&ctx.cpus) {
+        out += "xv6 was measured at CPUS=1, 2 and 8 only: no baseline for this CPU count.\n";
+    }
+    out += "(e) with 4096 B writes is berth's natural size (its pipe buffer is 4 KiB); xv6's row is its 512 B figure.\n";
+    out += "(g) yield rows compare berth's yield_cpu with xv6's sleep(0), the only call xv6 had.\n";
+    out
+}
+
+/// A Markdown table with padded columns.
+pub fn table(header: &[String; 6], rows: &[[String; 6]]) -> String {
+    let mut width = header.each_ref().map(|h| h.chars().count());
+    for r in rows {
+        for (w, cell) in width.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: &[String; 6]| {
+        let mut s = String::from("|");
+        for (i, (cell, w)) in cells.iter().zip(width).enumerate() {
+            let pad = w - cell.chars().count();
+            // Text left, numbers right.
+            if i == 0 {
+                s += &format!(" {cell}{} |", " ".repeat(pad));
+            } else {
+                s += &format!(" {}{cell} |", " ".repeat(pad));
+            }
+        }
+        s + "\n"
+    };
+    let mut out = line(header);
+    out += "|";
+    for (i, w) in width.iter().enumerate() {
+        out += &if i == 0 {
+            format!("{}|", "-".repeat(w + 2))
+        } else {
+            format!("{}:|", "-".repeat(w + 1))
+        };
+    }
+    out += "\n";
+    for r in rows {
+        out += &line(r);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &[&str]) -> Run {
+        let mut r = Run::default();
+        for l in lines {
+            r.feed(l);
+        }
+        r
+    }
+
+    fn three_boots() -> Vec<Run> {
+        [(9, 2_000_000_000u64), (11, 2_000_000_000), (10, 2_000_000_001)]
+            .iter()
+            .map(|&(m, hz)| {
+                run(&[
+                    &format!("bench tsc_hz={hz}"),
+                    &format!("bench null_syscall median={m}00 min={m}0 max={m}000 samples=1000 unit=cycles"),
+                    "bench fork_exit_wait median=2000000 min=1 max=9 samples=1000 unit=cycles proc_bytes=65536",
+                    "bench pipe_tput_512 median=200000000 min=1 max=2 samples=5 unit=cycles mbps=10.5 bytes=1048576 write=512",
+                    "bench file_small error=open:_ENOSPC",
+                    "bench done",
+                ])
+            })
+            .collect()
+    }
+
+    #[test]
+    fn combines_median_of_medians_min_of_mins_max_of_maxes() {
+        let runs = three_boots();
+        let hz = tsc_hz(&runs);
+        assert_eq!(hz, Some(2_000_000_000));
+        let c = combine(&runs, "null_syscall", hz).unwrap();
+        assert_eq!((c.median, c.min, c.max, c.boots), (1000, 90, 11000, 3));
+        assert_eq!(c.mbps, None);
+        let t = combine(&runs, "pipe_tput_512", hz).unwrap();
+        // 1 MiB in 0.1 s.
+        assert!((t.mbps.unwrap() - 10.48576).abs() < 1e-9);
+        assert_eq!(
+            combine(&runs, "fork_exit_wait", hz).unwrap().proc_bytes,
+            Some(65536)
+        );
+        assert_eq!(combine(&runs, "pipe_rtt", hz), None);
+    }
+
+    #[test]
+    fn ratios_are_time_over_time() {
+        let c = Combined {
+            name: "x".into(),
+            median: 4_357,
+            min: 0,
+            max: 0,
+            boots: 1,
+            mbps: Some(17.8),
+            proc_bytes: None,
+        };
+        assert!((ratio(&c, Xv6::Cycles(8_714)).unwrap() - 0.5).abs() < 1e-3);
+        // Twice xv6's throughput is half its time.
+        assert!((ratio(&c, Xv6::Mbps(8.9)).unwrap() - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(group(0), "0");
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1000), "1,000");
+        assert_eq!(group(2_745_730), "2,745,730");
+    }
+
+    #[test]
+    fn renders_rows_baselines_errors_and_notes() {
+        let ctx = Context {
+            cpus: 1,
+            accel: "TCG".into(),
+            boots: 3,
+            kernel_tsc: Some((2596.631, "PIT calibration".into(), 26)),
+        };
+        let text = render(&ctx, &three_boots());
+        assert!(text.contains("CPUS=1, TCG, 3 of 3 boots"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.contains("(a) null syscall"))
+            .expect("null syscall row");
+        assert!(row.contains(" 1,000 |"), "{row}");
+        assert!(row.contains("0.50 µs"), "{row}");
+        assert!(row.contains("8,715"), "{row}");
+        assert!(row.contains("0.11"), "{row}");
+        let tput = text.lines().find(|l| l.contains("512 B writes")).unwrap();
+        assert!(
+            tput.contains("10.5 MB/s") && tput.contains("8.9 MB/s"),
+            "{tput}"
+        );
+        assert!(text.contains("error: open: ENOSPC"));
+        assert!(text.contains("TSC: 2000.0 MHz"));
+        assert!(text.contains("2596.631 MHz (source: PIT calibration"));
+        assert!(text.contains("65,536 bytes; xv6: 28,672 bytes"));
+        assert!(text.contains("like with like"));
+        // Benchmarks not run get no row.
+        assert!(!text.contains("round trip"));
+    }
+
+    #[test]
+    fn table_pads_columns() {
+        let h = ["a", "b", "c", "d", "e", "f"].map(String::from);
+        let rows = [["long name", "1", "2", "3", "4", "5"].map(String::from)];
+        let t = table(&h, &rows);
+        let lines: Vec<_> = t.lines().collect();
+        assert_eq!(lines[0], "| a         | b | c | d | e | f |");
+        assert_eq!(lines[1], "|-----------|--:|--:|--:|--:|--:|");
+        assert_eq!(lines[2], "| long name | 1 | 2 | 3 | 4 | 5 |");
+    }
+}
