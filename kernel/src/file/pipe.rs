@@ -55,18 +55,23 @@ impl Pipe {
             if !g.reader_open {
                 return Err(Errno::EPIPE);
             }
-            if killed() {
-                return Err(Errno::EINTR);
-            }
-            if g.nwrite == g.nread + PIPESIZE {
+            let space = PIPESIZE - (g.nwrite - g.nread);
+            if space == 0 {
+                if killed() {
+                    return Err(Errno::EINTR);
+                }
                 self.readable.wake_all();
                 g = self.writable.sleep(g);
                 continue;
             }
+            // Copy as much as fits, in at most two runs around the ring's end.
+            let n = space.min(data.len() - i);
             let at = g.nwrite % PIPESIZE;
-            g.buf[at] = data[i];
-            g.nwrite += 1;
-            i += 1;
+            let first = n.min(PIPESIZE - at);
+            g.buf[at..at + first].copy_from_slice(&data[i..i + first]);
+            g.buf[..n - first].copy_from_slice(&data[i + first..i + n]);
+            g.nwrite += n;
+            i += n;
         }
         drop(g);
         self.readable.wake_all();
@@ -81,12 +86,12 @@ impl Pipe {
             }
             g = self.readable.sleep(g);
         }
-        let mut n = 0;
-        while n < out.len() && g.nread < g.nwrite {
-            out[n] = g.buf[g.nread % PIPESIZE];
-            g.nread += 1;
-            n += 1;
-        }
+        let n = out.len().min(g.nwrite - g.nread);
+        let at = g.nread % PIPESIZE;
+        let first = n.min(PIPESIZE - at);
+        out[..first].copy_from_slice(&g.buf[at..at + first]);
+        out[first..n].copy_from_slice(&g.buf[..n - first]);
+        g.nread += n;
         drop(g);
         self.writable.wake_all();
         Ok(n)
