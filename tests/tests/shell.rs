@@ -260,3 +260,44 @@ fn corrupt_images_are_refused() -> Result<(), TestFailure> {
     let truncated = image[..1024 * 1024].to_vec();
     refused(&truncated, "but the disk has")
 }
+
+/// ^C kills the foreground job (here `sleep`), not the shell; ^P lists processes.
+#[test]
+fn ctrl_c_and_ctrl_p() -> Result<(), TestFailure> {
+    let mut sh = Shell::boot(2, Accel::Tcg, CMD)?;
+    sh.qemu.send_line("sleep 100000")?;
+    sh.qemu.wait_for("sleep 100000\n", CMD)?;
+    // ^P while sleep runs: the listing names it (asked again until the
+    // shell has started it).
+    let mut listed = false;
+    for _ in 0..60 {
+        sh.qemu.send("\x10")?;
+        let row = sh.qemu.wait_for_line_matching(
+            "a ^P row",
+            |l| l.contains(" cpu ") && l.contains(" ctr "),
+            CMD,
+        );
+        row?;
+        if sh
+            .qemu
+            .output()
+            .lines()
+            .any(|l| l.contains(" sleep sleep cpu "))
+        {
+            listed = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    expect(&sh, listed, || {
+        "^P never listed the sleeping `sleep`".into()
+    })?;
+    sh.qemu.send("\x03")?;
+    sh.qemu.wait_for("^C\n", CMD)?;
+    sh.qemu.wait_for("$ ", CMD)?;
+    // The shell survived and still runs commands.
+    let out = sh.run("echo alive", CMD)?;
+    expect(&sh, out.trim_end() == "alive", || {
+        format!("after ^C, echo printed {out:?}")
+    })
+}
