@@ -152,12 +152,9 @@ impl<'a> FrameBitmap<'a> {
             if start + count > self.frames {
                 break;
             }
-            match (start..start + count).find(|&f| !self.is_free(f)) {
+            match self.first_used(start, start + count) {
                 None => {
-                    for f in start..start + count {
-                        self.set(f, false);
-                    }
-                    self.free -= count;
+                    self.set_range(start, start + count, false);
                     return Some(start * FRAME_SIZE);
                 }
                 Some(used) => start = (used + 1).next_multiple_of(align_frames),
@@ -178,6 +175,25 @@ impl<'a> FrameBitmap<'a> {
         self.set(frame, true);
         self.free += 1;
         Ok(())
+    }
+
+    /// The first used frame in `[first, last)`, checking whole words at once
+    /// (a frame at a time cost seconds under this machine's KVM, where every
+    /// guest kernel instruction is emulated).
+    fn first_used(&self, first: u64, last: u64) -> Option<u64> {
+        let mut f = first;
+        while f < last {
+            let word = (f / 64) as usize;
+            let lo = f % 64;
+            let hi = (last - word as u64 * 64).min(64);
+            let mask = if hi - lo == 64 { u64::MAX } else { ((1u64 << (hi - lo)) - 1) << lo };
+            let used = !self.bits[word] & mask;
+            if used != 0 {
+                return Some(word as u64 * 64 + u64::from(used.trailing_zeros()));
+            }
+            f = word as u64 * 64 + hi;
+        }
+        None
     }
 
     fn is_free(&self, frame: u64) -> bool {
