@@ -134,7 +134,7 @@ fn usertests(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     expect(&sh, summary.ends_with(" 0 failed"), || {
         format!("usertests: {summary}")
     })?;
-    sh.qemu.wait_for("\n$ ", CMD)?;
+    sh.qemu.wait_for("$ ", CMD)?;
     let bytes = sh.power_off()?;
     let report = berth_fsck::check_image(&bytes);
     if !report.is_clean() {
