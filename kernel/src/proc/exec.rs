@@ -135,11 +135,21 @@ pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Res
     let mut mm = AddressSpace::new()?;
     let mut new_frame = TrapFrame::default();
     load(&mut mm, &image, &arg_refs, &mut new_frame)?;
-    mm.activate();
+    // Install and activate together, with interrupts off (the mm lock is a
+    // spinlock): were we preempted in between, the scheduler would resume us
+    // on whichever address space `p.mm` held, and we would then free it
+    // under our own feet.
+    let old = {
+        let mut slot = p.mm.lock();
+        let old = slot.replace(mm);
+        if let Some(mm) = slot.as_ref() {
+            mm.activate();
+        }
+        old
+    };
+    drop(old);
     // A fresh program starts with a fresh FPU (the registers are the live state).
     crate::arch::x86_64::fpu::FpuState::initial().restore();
-    let old = p.mm.lock().replace(mm);
-    drop(old);
     *frame = new_frame;
     let name = base_name(path);
     p.identity.lock().name = String::from(name);

@@ -155,9 +155,13 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     drop(files);
     let cwd = p.cwd.lock().take();
     drop(cwd);
-    // Leave the user address space before freeing it.
-    paging::activate_kernel_table();
-    let mm = p.mm.lock().take();
+    // Leave the user address space before freeing it, atomically with taking
+    // it out (see exec.rs: a preemption in between would switch us back).
+    let mm = {
+        let mut slot = p.mm.lock();
+        paging::activate_kernel_table();
+        slot.take()
+    };
     drop(mm);
 
     if p.is_test_program.load(Ordering::Relaxed) && crate::cmdline::test_mode() {
