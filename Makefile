@@ -34,7 +34,7 @@ QEMU_FLAGS = -machine pc -bios $(QBOOT) -kernel $(KERNEL) -smp $(CPUS) -m $(MEM)
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-drive file=$(FSIMG),format=raw,if=ide,index=0
 
-.PHONY: all kernel qemu qemu-gdb test check clean prereqs check-cpus check-kvm
+.PHONY: all kernel qemu qemu-gdb test test-full check clean prereqs check-cpus check-kvm
 
 all: kernel
 
@@ -119,7 +119,15 @@ user: prereqs
 	install_changed user/notelf.txt $(USER_OUT)/notelf; \
 	for f in $(USER_OUT)/*; do case " $(USER_PROGRAMS) " in *" $${f##*/} "*) ;; *) echo "removing stale $$f"; rm -f "$$f";; esac; done
 
-user-check: prereqs
+user-# Everything in `make test` plus the QEMU tests too slow for its budget
+# (usertests under KVM at 1 and 8 CPUs: ~15 min each on this machine).
+test-full: prereqs kernel fsimg
+	cargo test --quiet --workspace --exclude berth-kernel --lib
+	cargo test --quiet -p berth-kernel --lib
+	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
+	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2 --include-ignored
+
+check: prereqs
 	cargo fmt -p berth-user -- --check
 	cargo fmt -p berth-usys -- --check
 	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo clippy --quiet -p berth-user --lib --bins --target $(TARGET) --release \
@@ -161,6 +169,14 @@ test: prereqs kernel fsimg
 	cargo test --quiet -p berth-kernel --lib
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
 	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
+
+# Everything in `make test` plus the QEMU tests too slow for its budget
+# (usertests under KVM at 1 and 8 CPUs: ~15 min each on this machine).
+test-full: prereqs kernel fsimg
+	cargo test --quiet --workspace --exclude berth-kernel --lib
+	cargo test --quiet -p berth-kernel --lib
+	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
+	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2 --include-ignored
 
 check: prereqs
 	cargo fmt --all -- --check
