@@ -119,15 +119,7 @@ user: prereqs
 	install_changed user/notelf.txt $(USER_OUT)/notelf; \
 	for f in $(USER_OUT)/*; do case " $(USER_PROGRAMS) " in *" $${f##*/} "*) ;; *) echo "removing stale $$f"; rm -f "$$f";; esac; done
 
-user-# Everything in `make test` plus the QEMU tests too slow for its budget
-# (usertests under KVM at 1 and 8 CPUs: ~15 min each on this machine).
-test-full: prereqs kernel fsimg
-	cargo test --quiet --workspace --exclude berth-kernel --lib
-	cargo test --quiet -p berth-kernel --lib
-	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
-	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2 --include-ignored
-
-check: prereqs
+user-check: prereqs
 	cargo fmt -p berth-user -- --check
 	cargo fmt -p berth-usys -- --check
 	RUSTFLAGS="$(USER_RUSTFLAGS)" cargo clippy --quiet -p berth-user --lib --bins --target $(TARGET) --release \
@@ -168,15 +160,12 @@ test: prereqs kernel fsimg
 	cargo test --quiet --workspace --exclude berth-kernel --lib
 	cargo test --quiet -p berth-kernel --lib
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
-	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
+	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2 $(TEST_ARGS)
 
 # Everything in `make test` plus the QEMU tests too slow for its budget
 # (usertests under KVM at 1 and 8 CPUs: ~15 min each on this machine).
-test-full: prereqs kernel fsimg
-	cargo test --quiet --workspace --exclude berth-kernel --lib
-	cargo test --quiet -p berth-kernel --lib
-	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
-	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2 --include-ignored
+test-full: TEST_ARGS := --include-ignored
+test-full: test
 
 check: prereqs
 	cargo fmt --all -- --check
