@@ -186,7 +186,11 @@ impl<'a> FrameBitmap<'a> {
             let word = (f / 64) as usize;
             let lo = f % 64;
             let hi = (last - word as u64 * 64).min(64);
-            let mask = if hi - lo == 64 { u64::MAX } else { ((1u64 << (hi - lo)) - 1) << lo };
+            let mask = if hi - lo == 64 {
+                u64::MAX
+            } else {
+                ((1u64 << (hi - lo)) - 1) << lo
+            };
             let used = !self.bits[word] & mask;
             if used != 0 {
                 return Some(word as u64 * 64 + u64::from(used.trailing_zeros()));

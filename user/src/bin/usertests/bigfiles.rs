@@ -11,7 +11,7 @@ use ulib::{ensure, ensure_eq};
 use crate::util::{ok, read_file, stat, unlink, want_err, write_file};
 
 /// Size of the big file: well past the direct and indirect blocks.
-const BIG_BYTES: usize = 3 << 20;
+const BIG_BYTES: usize = 2 << 20;
 /// Bytes per write and read of the big file.
 const BIG_CHUNK: usize = 8 * BSIZE;
 
@@ -98,7 +98,7 @@ pub fn block_boundaries() -> TestResult {
 
 /// xv6's createtest and more: many files, each with its own contents.
 pub fn many_files() -> TestResult {
-    const N: usize = 200;
+    const N: usize = 120;
     for i in 0..N {
         write_file(&format!("m{i:03}"), format!("file {i}").as_bytes())?;
     }
@@ -125,9 +125,9 @@ pub fn many_files() -> TestResult {
     Ok(())
 }
 
-/// xv6's bigdir: hundreds of names for one file in one directory.
+/// xv6's bigdir: hundreds of names for one file in one directory (five blocks of entries).
 pub fn big_dir() -> TestResult {
-    const N: usize = 500;
+    const N: usize = 300;
     write_file("bd", b"x")?;
     ok("mkdir", fd::mkdir("bdir"))?;
     for i in 0..N {

@@ -297,28 +297,29 @@ pub fn sleep_uptime() -> TestResult {
     Ok(())
 }
 
-/// Processes that exit with files open (one of them unlinked) release
-/// them: 600 such inodes, more than the kernel's in-memory inode table
-/// holds, so a leak shows as a failing create afterwards.
+/// Processes that exit with files open (unlinked) release them: more such
+/// inodes than the kernel's in-memory inode table holds (512), so a leak
+/// shows as a failing create. Eight children at a time, so their
+/// transactions share log commits; each keeps its files open (fewer than
+/// NOFILE) until it exits.
 pub fn exit_closes_files() -> TestResult {
-    const CHILDREN: usize = 60;
-    const FILES: usize = 10;
+    const BATCH: usize = 8;
+    const CHILDREN: usize = 16;
+    const FILES: usize = 33;
     for c in 0..CHILDREN {
         fork_child(|| {
             for i in 0..FILES {
                 let name = format!("ec{c}.{i}");
-                let f = ok("create", fd::open(&name, O_CREATE | O_RDWR))?;
-                ok("write", fd::write_all(f, b"data"))?;
+                ok("create", fd::open(&name, O_CREATE | O_RDWR))?;
                 unlink(&name)?;
             }
             // Exit without closing anything.
             Ok(())
         })?;
-        if c % 8 == 7 {
-            wait_ok(8)?;
+        if c % BATCH == BATCH - 1 {
+            wait_ok(BATCH)?;
         }
     }
-    wait_ok(CHILDREN % 8)?;
     for i in 0..20 {
         write_file(&format!("after{i}"), b"x")?;
     }
@@ -329,13 +330,23 @@ pub fn exit_closes_files() -> TestResult {
 }
 
 /// xv6's iref: directories made, entered, left and removed, more times
-/// than the in-memory inode table has slots; a leaked reference fills it.
+/// than the in-memory inode table (512) has slots, so a leaked reference
+/// fills it. Four processes at a time, so their transactions share log
+/// commits.
 pub fn inode_refs() -> TestResult {
-    for i in 0..600 {
-        ok(&format!("mkdir {i}"), fd::mkdir("ir"))?;
-        ok(&format!("chdir {i}"), fd::chdir("ir"))?;
-        ok(&format!("chdir .. {i}"), fd::chdir(".."))?;
-        ok(&format!("unlink {i}"), fd::unlink("ir"))?;
+    const PROCS: usize = 4;
+    const ROUNDS: usize = 130;
+    for p in 0..PROCS {
+        fork_child(move || {
+            let dir = format!("ir{p}");
+            for i in 0..ROUNDS {
+                ok(&format!("mkdir {dir} ({i})"), fd::mkdir(&dir))?;
+                ok(&format!("chdir {dir} ({i})"), fd::chdir(&dir))?;
+                ok(&format!("chdir .. ({i})"), fd::chdir(".."))?;
+                ok(&format!("unlink {dir} ({i})"), fd::unlink(&dir))?;
+            }
+            Ok(())
+        })?;
     }
-    Ok(())
+    wait_ok(PROCS)
 }
