@@ -140,6 +140,10 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
     child
         .container
         .store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);
+    // A child starts in its parent's process group (so ^C reaches a whole pipeline).
+    child
+        .pgid
+        .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
     parent.children.lock().push(child.clone());
     start(&child);
     Ok(child.pid)
