@@ -74,14 +74,7 @@ impl<'a> FrameBitmap<'a> {
     fn set_range(&mut self, first: u64, last: u64, free: bool) {
         let mut f = first;
         while f < last {
-            let word = (f / 64) as usize;
-            let lo = f % 64;
-            let hi = (last - word as u64 * 64).min(64);
-            let mask = if hi - lo == 64 {
-                u64::MAX
-            } else {
-                ((1u64 << (hi - lo)) - 1) << lo
-            };
+            let (word, mask, next) = word_span(f, last);
             let before = self.bits[word];
             let after = if free { before | mask } else { before & !mask };
             self.bits[word] = after;
@@ -94,7 +87,7 @@ impl<'a> FrameBitmap<'a> {
             } else {
                 self.free -= b - a;
             }
-            f = word as u64 * 64 + hi;
+            f = next;
         }
     }
 
@@ -183,19 +176,12 @@ impl<'a> FrameBitmap<'a> {
     fn first_used(&self, first: u64, last: u64) -> Option<u64> {
         let mut f = first;
         while f < last {
-            let word = (f / 64) as usize;
-            let lo = f % 64;
-            let hi = (last - word as u64 * 64).min(64);
-            let mask = if hi - lo == 64 {
-                u64::MAX
-            } else {
-                ((1u64 << (hi - lo)) - 1) << lo
-            };
+            let (word, mask, next) = word_span(f, last);
             let used = !self.bits[word] & mask;
             if used != 0 {
                 return Some(word as u64 * 64 + u64::from(used.trailing_zeros()));
             }
-            f = word as u64 * 64 + hi;
+            f = next;
         }
         None
     }
@@ -212,6 +198,20 @@ impl<'a> FrameBitmap<'a> {
             *word &= !(1 << (frame % 64));
         }
     }
+}
+
+/// The bitmap word holding frame `f`, the mask of the frames of `[f, last)`
+/// in it, and the first frame after that word's part of the range.
+fn word_span(f: u64, last: u64) -> (usize, u64, u64) {
+    let word = f / 64;
+    let lo = f % 64;
+    let hi = (last - word * 64).min(64);
+    let mask = if hi - lo == 64 {
+        u64::MAX
+    } else {
+        ((1u64 << (hi - lo)) - 1) << lo
+    };
+    (word as usize, mask, word * 64 + hi)
 }
 
 #[cfg(test)]
