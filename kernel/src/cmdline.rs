@@ -1,7 +1,8 @@
 //! The kernel command line (`-append "..."`): space-separated `key=value` words.
 //!
 //! Known keys: `test=<name>` runs a built-in self-test and exits QEMU with
-//! its result (`test=boot`: every CPU online and ticking).
+//! its result (`test=boot`: every CPU online and ticking); `ide=pio` makes
+//! the disk driver use programmed I/O instead of bus-master DMA.
 
 const MAX: usize = 256;
 

@@ -25,8 +25,14 @@ impl Shell {
     /// Boots `cpus` CPUs under `accel` with a fresh copy of the image and
     /// waits for the first prompt.
     pub fn boot(cpus: usize, accel: Accel, timeout: Duration) -> Result<Shell, TestFailure> {
+        Shell::boot_with(QemuConfig::new(cpus, accel), timeout)
+    }
+
+    /// Like [`Shell::boot`], with a given configuration (its disk is replaced
+    /// by a fresh copy of the image).
+    pub fn boot_with(config: QemuConfig, timeout: Duration) -> Result<Shell, TestFailure> {
         let image = ImageCopy::of(&fs_image()?)?;
-        let mut qemu = Qemu::spawn(QemuConfig::new(cpus, accel).disk(image.path()))?;
+        let mut qemu = Qemu::spawn(config.disk(image.path()))?;
         qemu.wait_for(PROMPT, timeout)?;
         Ok(Shell { qemu, image })
     }

@@ -24,6 +24,10 @@ fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
         return Ok(());
     }
     let mut sh = Shell::boot(cpus, accel, CMD)?;
+    let boot_log = sh.qemu.output();
+    expect(&sh, boot_log.contains("KiB disk, DMA)"), || {
+        format!("the disk is not driven by DMA:\n{boot_log}")
+    })?;
     let ls = sh.run("ls", CMD)?;
     expect(&sh, ls.lines().any(|l| l.starts_with("README")), || {
         format!("ls lists no README:\n{ls}")
@@ -90,6 +94,34 @@ fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     let f = berth_fsck::read_path(&bytes, "/d/f");
     if f.as_deref() != Some(b"hi\nthere\n".as_slice()) {
         return Err(TestFailure::new(format!("/d/f on disk is {f:?}")));
+    }
+    Ok(())
+}
+
+/// The driver's PIO fallback (`ide=pio`), as a machine without the
+/// bus-master engine would use it: file tests, then a clean disk.
+#[test]
+fn pio_fallback_2cpu_tcg() -> Result<(), TestFailure> {
+    let config = QemuConfig::new(2, Accel::Tcg).append("ide=pio");
+    let mut sh = Shell::boot_with(config, CMD)?;
+    let boot_log = sh.qemu.output();
+    expect(&sh, boot_log.contains("KiB disk, PIO)"), || {
+        format!("ide=pio did not select PIO:\n{boot_log}")
+    })?;
+    let out = sh.run(
+        "usertests small_file big_file many_files truncate",
+        USERTESTS,
+    )?;
+    expect(&sh, out.contains("4 passed, 0 failed"), || {
+        format!("usertests under PIO: {out}")
+    })?;
+    let bytes = sh.power_off()?;
+    let report = berth_fsck::check_image(&bytes);
+    if !report.is_clean() {
+        return Err(TestFailure::new(format!(
+            "fsck after PIO usertests: {:?}",
+            report.errors
+        )));
     }
     Ok(())
 }

@@ -22,15 +22,17 @@ pub fn mount_root() {
         return;
     };
     let blocks = crate::fs::device::BlockDevice::block_count(&*disk);
+    let mode = disk.transfer_mode();
     let nbuf = nbuf_for(crate::mm::usable_bytes());
     match FileSystem::mount(disk as Arc<dyn crate::fs::device::BlockDevice>, nbuf) {
         Ok(fs) => {
             let sb = fs.superblock();
             let info = fs.mount_info();
             crate::println!(
-                "fs: mounted {} blocks ({} KiB disk), {} inodes, {} buffers; replayed {} log blocks, freed {} orphan inodes",
+                "fs: mounted {} blocks ({} KiB disk, {}), {} inodes, {} buffers; replayed {} log blocks, freed {} orphan inodes",
                 sb.size,
                 blocks,
+                mode,
                 sb.ninodes,
                 nbuf,
                 info.replayed_blocks,

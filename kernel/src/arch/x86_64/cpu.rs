@@ -104,6 +104,12 @@ pub fn outb(port: u16, value: u8) {
     unsafe { x86::io::outb(port, value) }
 }
 
+/// Reads an I/O port dword.
+pub fn inl(port: u16) -> u32 {
+    // SAFETY: the kernel only reads ports of devices it owns (PCI config, ...).
+    unsafe { x86::io::inl(port) }
+}
+
 /// Writes an I/O port dword.
 pub fn outl(port: u16, value: u32) {
     // SAFETY: the kernel only writes ports of devices it owns (debug exit, ...).
@@ -119,19 +125,32 @@ pub fn delay_us(us: u64) {
     }
 }
 
-/// Reads `buf.len()` dwords from an I/O port (string input).
-pub fn insl(port: u16, buf: &mut [u32]) {
-    // SAFETY: `rep insd` writes exactly buf.len() dwords into buf; the port
-    // belongs to a device the kernel owns (the IDE data register).
+/// Reads `buf.len() / 4` dwords from an I/O port into `buf` (string
+/// input). The length must be a whole number of dwords.
+pub fn insl(port: u16, buf: &mut [u8]) {
+    assert!(
+        buf.len().is_multiple_of(4),
+        "insl: {} bytes is not whole dwords",
+        buf.len()
+    );
+    // SAFETY: `rep insd` writes exactly buf.len() bytes into buf (x86 needs
+    // no alignment for it); the port belongs to a device the kernel owns
+    // (the IDE data register).
     unsafe {
-        core::arch::asm!("rep insd", in("dx") port, inout("rdi") buf.as_mut_ptr() => _, inout("rcx") buf.len() => _, options(nostack, preserves_flags));
+        core::arch::asm!("rep insd", in("dx") port, inout("rdi") buf.as_mut_ptr() => _, inout("rcx") buf.len() / 4 => _, options(nostack, preserves_flags));
     }
 }
 
-/// Writes `buf` as dwords to an I/O port (string output).
-pub fn outsl(port: u16, buf: &[u32]) {
-    // SAFETY: `rep outsd` reads exactly buf.len() dwords from buf.
+/// Writes `buf` to an I/O port as `buf.len() / 4` dwords (string output).
+/// The length must be a whole number of dwords.
+pub fn outsl(port: u16, buf: &[u8]) {
+    assert!(
+        buf.len().is_multiple_of(4),
+        "outsl: {} bytes is not whole dwords",
+        buf.len()
+    );
+    // SAFETY: `rep outsd` reads exactly buf.len() bytes from buf.
     unsafe {
-        core::arch::asm!("rep outsd", in("dx") port, inout("rsi") buf.as_ptr() => _, inout("rcx") buf.len() => _, options(nostack, preserves_flags, readonly));
+        core::arch::asm!("rep outsd", in("dx") port, inout("rsi") buf.as_ptr() => _, inout("rcx") buf.len() / 4 => _, options(nostack, preserves_flags, readonly));
     }
 }

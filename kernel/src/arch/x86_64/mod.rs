@@ -33,6 +33,8 @@ pub mod ioapic;
 #[cfg(target_os = "none")]
 pub mod paging;
 #[cfg(target_os = "none")]
+pub mod pci;
+#[cfg(target_os = "none")]
 pub mod percpu;
 #[cfg(target_os = "none")]
 pub mod serial;
