@@ -218,6 +218,15 @@ impl Dinode {
         }
     }
 
+    /// The type and link count of the encoded inode in `b`, without
+    /// decoding the rest (scans over every inode need only these).
+    pub fn kind_and_nlink(b: &[u8; DINODE_SIZE]) -> (i16, i16) {
+        (
+            i16::from_le_bytes([b[0], b[1]]),
+            i16::from_le_bytes([b[6], b[7]]),
+        )
+    }
+
     /// Encodes the inode into 64 bytes.
     pub fn to_bytes(&self) -> [u8; DINODE_SIZE] {
         let mut out = [0u8; DINODE_SIZE];
@@ -292,6 +301,9 @@ mod tests {
         };
         d.addrs[12] = 99;
         assert_eq!(Dinode::from_bytes(&d.to_bytes()), d);
+        d.kind = T_DIR;
+        d.nlink = -2;
+        assert_eq!(Dinode::kind_and_nlink(&d.to_bytes()), (T_DIR, -2));
         let mut e = Dirent {
             inum: 7,
             name: [0; DIRSIZ],

@@ -156,23 +156,50 @@ impl Fs {
     }
 
     /// Allocates a free on-disk inode of type `kind` (all other fields zero)
-    /// and returns a reference to it. `ENOSPC` when none is free.
+    /// and returns a reference to it. `ENOSPC` when none is free. Like
+    /// `balloc`, the search starts at a hint below which every inode was in
+    /// use, and rescans from the start before reporting `ENOSPC`.
     pub(super) fn ialloc(
         self: &Arc<Fs>,
         tx: &Transaction<'_>,
         kind: i16,
     ) -> Result<InodeRef, Errno> {
+        let hint = self.inode_hint.load(Ordering::Relaxed);
+        let found = match self.ialloc_from(tx, kind, hint.max(1))? {
+            Some(ip) => Some(ip),
+            None if hint > 1 => self.ialloc_from(tx, kind, 1)?,
+            None => None,
+        };
+        let ip = found.ok_or(Errno::ENOSPC)?;
+        // Only if nothing moved the hint meanwhile: a free may have lowered it.
+        let _ = self.inode_hint.compare_exchange(
+            hint,
+            ip.inum + 1,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        Ok(ip)
+    }
+
+    /// Takes the first free on-disk inode numbered `start` or above, if any.
+    fn ialloc_from(
+        self: &Arc<Fs>,
+        tx: &Transaction<'_>,
+        kind: i16,
+        start: u32,
+    ) -> Result<Option<InodeRef>, Errno> {
         let sb = &self.sb;
         let nblocks = sb.ninodes.div_ceil(IPB as u32);
-        for blk in 0..nblocks {
+        for blk in start / IPB as u32..nblocks {
             let mut buf = self.cache.bread(sb.inodestart + blk)?;
             for slot in 0..IPB as u32 {
                 let inum = blk * IPB as u32 + slot;
-                if inum == 0 || inum >= sb.ninodes {
+                if inum < start.max(1) || inum >= sb.ninodes {
                     continue;
                 }
                 let off = slot as usize * DINODE_SIZE;
-                if Dinode::from_bytes(&buf[off..off + DINODE_SIZE]).kind != T_FREE {
+                let bytes = buf[off..off + DINODE_SIZE].try_into().unwrap();
+                if Dinode::kind_and_nlink(bytes).0 != T_FREE {
                     continue;
                 }
                 // Take the table entry before claiming the disk inode, so a
@@ -184,10 +211,10 @@ impl Fs {
                     ..Dinode::default()
                 };
                 buf.modify(tx)[off..off + DINODE_SIZE].copy_from_slice(&fresh.to_bytes());
-                return Ok(ip);
+                return Ok(Some(ip));
             }
         }
-        Err(Errno::ENOSPC)
+        Ok(None)
     }
 
     /// `b` if it is a data block of this file system, else `EIO` (a corrupt address).
@@ -311,6 +338,7 @@ impl InodeRef {
             if g.truncate_some(&tx)? {
                 *g.d = Dinode::default();
                 g.update(&tx)?;
+                self.fs.inode_hint.fetch_min(self.inum, Ordering::Relaxed);
                 // Still locked: a later `iget` of the reused number reloads.
                 self.cell().valid.store(false, Ordering::Release);
                 return Ok(());

@@ -80,6 +80,10 @@ pub(crate) struct Fs {
     cache: BufCache,
     log: Log,
     icache: InodeCache,
+    /// Every data block below this was in use when last looked at (balloc.rs).
+    alloc_hint: core::sync::atomic::AtomicU32,
+    /// Every inode numbered below this was in use when last looked at (inode.rs).
+    inode_hint: core::sync::atomic::AtomicU32,
 }
 
 impl Fs {
@@ -255,6 +259,8 @@ impl FileSystem {
             cache: BufCache::new(dev, nbuf),
             log: Log::new(&sb),
             icache: InodeCache::new(ninode),
+            alloc_hint: core::sync::atomic::AtomicU32::new(0),
+            inode_hint: core::sync::atomic::AtomicU32::new(0),
         });
         {
             let root = fs
@@ -319,12 +325,10 @@ fn free_orphans(fs: &Arc<Fs>) -> Result<usize, MountError> {
             .cache
             .bread(blockno)
             .map_err(|errno| MountError::Io { blockno, errno })?;
-        for slot in 0..IPB {
+        for (slot, bytes) in buf.as_chunks::<DINODE_SIZE>().0.iter().enumerate() {
             let inum = blk * IPB as u32 + slot as u32;
-            let d = berth_abi::fs::Dinode::from_bytes(
-                &buf[slot * DINODE_SIZE..(slot + 1) * DINODE_SIZE],
-            );
-            if inum > ROOTINO && inum < sb.ninodes && (1..=3).contains(&d.kind) && d.nlink == 0 {
+            let (kind, nlink) = berth_abi::fs::Dinode::kind_and_nlink(bytes);
+            if inum > ROOTINO && inum < sb.ninodes && (1..=3).contains(&kind) && nlink == 0 {
                 orphans.push(inum);
             }
         }

@@ -162,6 +162,33 @@ fn running_out_of_inodes_is_enospc_and_consistent() {
 }
 
 #[test]
+fn freed_inode_numbers_are_reused_lowest_first() {
+    let t = fresh(2000, 60);
+    let ino = |path: &str| {
+        let ip = t.fs.namei(&t.root, path.as_bytes()).unwrap();
+        t.fs.stat(&ip).unwrap().ino
+    };
+    for i in 0..6 {
+        t.put(&format!("/f{i}"), b"x").unwrap();
+    }
+    let (two, four) = (ino("/f2"), ino("/f4"));
+    t.fs.unlink(&t.root, b"/f4").unwrap();
+    t.fs.unlink(&t.root, b"/f2").unwrap();
+    t.put("/g", b"y").unwrap();
+    assert_eq!(ino("/g"), two, "first fit takes the lowest free inode");
+    t.put("/h", b"y").unwrap();
+    assert_eq!(ino("/h"), four);
+    t.put("/k", b"y").unwrap();
+    assert_eq!(
+        ino("/k"),
+        ino("/f5") + 1,
+        "then the allocation goes on above"
+    );
+    t.assert_consistent(false);
+    t.assert_quiet();
+}
+
+#[test]
 fn full_inode_table_is_enfile() {
     let t = fresh_with(2000, 100, NBUF, 4);
     t.fs.mkdir(&t.root, b"/d").unwrap();
