@@ -209,37 +209,28 @@ impl AddressSpace {
         let mut child = AddressSpace::new()?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
-        let ranges = [
-            (0x1000, self.brk.next_multiple_of(PAGE)),
-            (STACK_BOTTOM, USER_STACK_TOP),
-        ];
-        for (start, end) in ranges {
-            let mut va = start;
-            while va < end {
-                if let Some((pa, flags)) = self.table().translate(va) {
-                    let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
-                    // SAFETY: both frames are mapped in the direct map; the new one is ours.
-                    unsafe {
-                        core::ptr::copy_nonoverlapping(
-                            phys_to_virt(pa) as *const u8,
-                            phys_to_virt(f) as *mut u8,
-                            PAGE as usize,
-                        )
-                    };
-                    let keep = flags & (PTE_WRITABLE | nx_bit());
-                    if child.table_mut().map(va, f, keep).is_err() {
-                        crate::mm::free_frame(f);
-                        return Err(Errno::ENOMEM);
-                    }
-                    if va >= STACK_BOTTOM {
-                        child.stack_pages += 1;
-                    } else {
-                        child.image_pages += 1;
-                    }
-                }
-                va += PAGE;
+        self.table().try_for_each_page(|va, pa, flags| {
+            let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+            // SAFETY: both frames are mapped in the direct map; the new one is ours.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    phys_to_virt(pa) as *const u8,
+                    phys_to_virt(f) as *mut u8,
+                    PAGE as usize,
+                )
+            };
+            let keep = flags & (PTE_WRITABLE | nx_bit());
+            if child.table_mut().map(va, f, keep).is_err() {
+                crate::mm::free_frame(f);
+                return Err(Errno::ENOMEM);
             }
-        }
+            if va >= STACK_BOTTOM {
+                child.stack_pages += 1;
+            } else {
+                child.image_pages += 1;
+            }
+            Ok(())
+        })?;
         Ok(child)
     }
 
@@ -373,12 +364,12 @@ impl AddressSpace {
 }
 
 impl Drop for AddressSpace {
+    /// Frees every page and table in one walk of what is mapped. The owner
+    /// has already switched away from these tables (exec and exit activate
+    /// the new or the kernel table first), so no TLB flush is needed.
     fn drop(&mut self) {
-        let brk_end = self.brk.next_multiple_of(PAGE).max(self.brk_start);
-        self.unmap_range(0x1000, brk_end);
-        self.unmap_range(STACK_BOTTOM, USER_STACK_TOP);
         if let Some(t) = self.table.take() {
-            t.destroy();
+            t.destroy(crate::mm::free_frame);
         }
     }
 }

@@ -185,6 +185,8 @@ const KERNEL_PML4_FIRST: usize = 256;
 ///
 /// Only 4 KiB pages are used in the user half. Intermediate tables are
 /// created on demand and freed with the whole tree in [`PageTable::destroy`].
+/// Pages are unmapped one at a time ([`PageTable::unmap`], with a TLB flush)
+/// only when a live address space shrinks; a dying one is freed by one walk.
 pub struct PageTable {
     pml4: u64,
 }
@@ -270,15 +272,55 @@ impl PageTable {
         Some((*e & PTE_ADDR_MASK, *e & !PTE_ADDR_MASK))
     }
 
-    /// Frees every intermediate table of the user half (the caller has
-    /// already unmapped and freed the pages themselves) and the PML4.
-    pub fn destroy(self) {
-        fn free_level(t: u64, level: u32) {
-            if level > 1 {
-                for e in table(t).iter() {
-                    if e & PTE_PRESENT != 0 {
-                        free_level(e & PTE_ADDR_MASK, level - 1);
-                    }
+    /// Calls `f(va, pa, flags)` for every mapped user page, in address
+    /// order, stopping at the first error. Walks only present tables, so
+    /// it costs what is mapped, not the size of the ranges.
+    pub fn try_for_each_page<E>(
+        &self,
+        mut f: impl FnMut(u64, u64, u64) -> Result<(), E>,
+    ) -> Result<(), E> {
+        fn walk<E>(
+            t: u64,
+            level: u32,
+            base: u64,
+            f: &mut impl FnMut(u64, u64, u64) -> Result<(), E>,
+        ) -> Result<(), E> {
+            let span = 1u64 << (12 + 9 * (level - 1));
+            for (i, &e) in table(t).iter().enumerate() {
+                if e & PTE_PRESENT == 0 {
+                    continue;
+                }
+                let va = base + i as u64 * span;
+                if level == 1 {
+                    f(va, e & PTE_ADDR_MASK, e & !PTE_ADDR_MASK)?;
+                } else {
+                    walk(e & PTE_ADDR_MASK, level - 1, va, f)?;
+                }
+            }
+            Ok(())
+        }
+        for idx in 0..KERNEL_PML4_FIRST {
+            let e = table(self.pml4)[idx];
+            if e & PTE_PRESENT != 0 {
+                walk(e & PTE_ADDR_MASK, 3, (idx as u64) << 39, &mut f)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Frees the whole user half: every mapped page through `free_page`,
+    /// then every intermediate table, then the PML4. The table must not be
+    /// current on any CPU (so no TLB holds its translations).
+    pub fn destroy(self, mut free_page: impl FnMut(u64)) {
+        fn free_level(t: u64, level: u32, free_page: &mut impl FnMut(u64)) {
+            for &e in table(t).iter() {
+                if e & PTE_PRESENT == 0 {
+                    continue;
+                }
+                if level > 1 {
+                    free_level(e & PTE_ADDR_MASK, level - 1, free_page);
+                } else {
+                    free_page(e & PTE_ADDR_MASK);
                 }
             }
             crate::mm::free_frame(t);
@@ -286,7 +328,7 @@ impl PageTable {
         for idx in 0..KERNEL_PML4_FIRST {
             let e = table(self.pml4)[idx];
             if e & PTE_PRESENT != 0 {
-                free_level(e & PTE_ADDR_MASK, 3);
+                free_level(e & PTE_ADDR_MASK, 3, &mut free_page);
             }
         }
         crate::mm::free_frame(self.pml4);
