@@ -34,7 +34,7 @@ QEMU_FLAGS = -machine pc -bios $(QBOOT) -kernel $(KERNEL) -smp $(CPUS) -m $(MEM)
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-drive file=$(FSIMG),format=raw,if=ide,index=0
 
-.PHONY: all kernel qemu qemu-gdb test test-full check clean prereqs check-cpus check-kvm
+.PHONY: all kernel qemu qemu-gdb test check clean prereqs check-cpus check-kvm
 
 all: kernel
 
@@ -160,12 +160,7 @@ test: prereqs kernel fsimg
 	cargo test --quiet --workspace --exclude berth-kernel --lib
 	cargo test --quiet -p berth-kernel --lib
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
-	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2 $(TEST_ARGS)
-
-# Everything in `make test` plus the QEMU tests too slow for its budget
-# (usertests under KVM at 1 and 8 CPUs: ~15 min each on this machine).
-test-full: TEST_ARGS := --include-ignored
-test-full: test
+	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
 
 check: prereqs
 	cargo fmt --all -- --check

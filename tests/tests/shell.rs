@@ -202,13 +202,11 @@ fn usertests_2cpu_kvm() -> Result<(), TestFailure> {
 // supervisor code) usertests takes ~15 minutes per run, so the other CPU
 // counts run in `make test-full`, not in `make test`'s 25-minute budget.
 #[test]
-#[ignore = "~15 min under this machine's KVM: run by make test-full"]
 fn usertests_1cpu_kvm() -> Result<(), TestFailure> {
     usertests(1, Accel::Kvm)
 }
 
 #[test]
-#[ignore = "~15 min under this machine's KVM: run by make test-full"]
 fn usertests_8cpu_kvm() -> Result<(), TestFailure> {
     usertests(8, Accel::Kvm)
 }
