@@ -18,6 +18,19 @@ fn expect(shell: &Shell, cond: bool, what: impl FnOnce() -> String) -> Result<()
     shell.qemu.ensure(cond, what)
 }
 
+/// Powers QEMU off and checks the disk with fsck; returns the image.
+fn power_off_clean(sh: Shell, after: &str) -> Result<Vec<u8>, TestFailure> {
+    let bytes = sh.power_off()?;
+    let report = berth_fsck::check_image(&bytes);
+    if !report.is_clean() {
+        return Err(TestFailure::new(format!(
+            "fsck after {after}: {:?}",
+            report.errors
+        )));
+    }
+    Ok(bytes)
+}
+
 /// The walk-through, plus redirection, errors and a clean disk after.
 fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     if skip_if_unusable(accel) {
@@ -83,14 +96,7 @@ fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     })?;
 
     // Everything above has returned, so it is committed: the disk must be clean.
-    let bytes = sh.power_off()?;
-    let report = berth_fsck::check_image(&bytes);
-    if !report.is_clean() {
-        return Err(TestFailure::new(format!(
-            "fsck after the session: {:?}",
-            report.errors
-        )));
-    }
+    let bytes = power_off_clean(sh, "the session")?;
     let f = berth_fsck::read_path(&bytes, "/d/f");
     if f.as_deref() != Some(b"hi\nthere\n".as_slice()) {
         return Err(TestFailure::new(format!("/d/f on disk is {f:?}")));
@@ -115,15 +121,7 @@ fn pio_fallback_2cpu_tcg() -> Result<(), TestFailure> {
     expect(&sh, out.contains("4 passed, 0 failed"), || {
         format!("usertests under PIO: {out}")
     })?;
-    let bytes = sh.power_off()?;
-    let report = berth_fsck::check_image(&bytes);
-    if !report.is_clean() {
-        return Err(TestFailure::new(format!(
-            "fsck after PIO usertests: {:?}",
-            report.errors
-        )));
-    }
-    Ok(())
+    power_off_clean(sh, "PIO usertests").map(drop)
 }
 
 #[test]
@@ -167,15 +165,7 @@ fn usertests(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
         format!("usertests: {summary}")
     })?;
     sh.qemu.wait_for("$ ", CMD)?;
-    let bytes = sh.power_off()?;
-    let report = berth_fsck::check_image(&bytes);
-    if !report.is_clean() {
-        return Err(TestFailure::new(format!(
-            "fsck after usertests: {:?}",
-            report.errors
-        )));
-    }
-    Ok(())
+    power_off_clean(sh, "usertests").map(drop)
 }
 
 #[test]

@@ -100,22 +100,28 @@ impl AddressSpace {
         (self.image_pages + self.stack_pages) * PAGE
     }
 
+    /// Maps frame `f` (ours) at the unmapped user page `va` and counts it;
+    /// on failure frees `f`.
+    fn install(&mut self, va: u64, f: u64, flags: u64) -> Result<(), Errno> {
+        if self.table_mut().map(va, f, flags).is_err() {
+            crate::mm::free_frame(f);
+            return Err(Errno::ENOMEM);
+        }
+        if va >= STACK_BOTTOM {
+            self.stack_pages += 1;
+        } else {
+            self.image_pages += 1;
+        }
+        Ok(())
+    }
+
     /// Maps zeroed pages over `[start, end)` (page-rounded) with `prot`.
     /// Pages already mapped are left alone (segments may share a page).
     pub fn map_zeroed(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), Errno> {
         let mut va = start & !(PAGE - 1);
         while va < end {
             if self.table().translate(va).is_none() {
-                let f = zeroed_frame()?;
-                if self.table_mut().map(va, f, pte_flags(prot)).is_err() {
-                    crate::mm::free_frame(f);
-                    return Err(Errno::ENOMEM);
-                }
-                if va >= STACK_BOTTOM {
-                    self.stack_pages += 1;
-                } else {
-                    self.image_pages += 1;
-                }
+                self.install(va, zeroed_frame()?, pte_flags(prot))?;
             } else if prot.write || prot.exec {
                 // A page shared by two segments gets the union of their rights.
                 self.widen(va, prot);
@@ -219,17 +225,7 @@ impl AddressSpace {
                     PAGE as usize,
                 )
             };
-            let keep = flags & (PTE_WRITABLE | nx_bit());
-            if child.table_mut().map(va, f, keep).is_err() {
-                crate::mm::free_frame(f);
-                return Err(Errno::ENOMEM);
-            }
-            if va >= STACK_BOTTOM {
-                child.stack_pages += 1;
-            } else {
-                child.image_pages += 1;
-            }
-            Ok(())
+            child.install(va, f, flags & (PTE_WRITABLE | nx_bit()))
         })?;
         Ok(child)
     }
