@@ -135,16 +135,17 @@ pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Res
     let mut mm = AddressSpace::new()?;
     let mut new_frame = TrapFrame::default();
     load(&mut mm, &image, &arg_refs, &mut new_frame)?;
-    // Install and activate together, with interrupts off (the mm lock is a
-    // spinlock): were we preempted in between, the scheduler would resume us
-    // on whichever address space `p.mm` held, and we would then free it
-    // under our own feet.
+    // Install and activate together, with interrupts off: were we
+    // preempted in between, the scheduler would resume us on whichever
+    // table `page_root` named, and we would then free it under our own feet.
     let old = {
-        let mut slot = p.mm.lock();
+        let mut slot = p.lock_mm();
+        crate::arch::x86_64::percpu::push_irq_off();
+        p.page_root
+            .store(mm.root(), core::sync::atomic::Ordering::Relaxed);
+        mm.activate();
         let old = slot.replace(mm);
-        if let Some(mm) = slot.as_ref() {
-            mm.activate();
-        }
+        crate::arch::x86_64::percpu::pop_irq_off();
         old
     };
     drop(old);

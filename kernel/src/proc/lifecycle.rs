@@ -12,7 +12,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 
 use berth_abi::errno::Errno;
 use berth_abi::exit::ExitCode;
@@ -22,10 +22,10 @@ use berth_abi::syscall::{ProcInfo, PROC_NAME_LEN};
 use super::{sched, table, Identity, KernelStack, Proc, State};
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
-use crate::arch::x86_64::{debug_exit, paging, switch};
+use crate::arch::x86_64::{debug_exit, paging, percpu, switch};
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
-use crate::sync::{SpinLock, WaitQueue};
+use crate::sync::{SleepLock, SpinLock, WaitQueue};
 
 static INIT: spin::Once<Arc<Proc>> = spin::Once::new();
 
@@ -65,7 +65,9 @@ fn new_proc(
                 exit_status: 0,
             },
         ),
-        mm: SpinLock::new("proc mm", Some(mm)),
+        page_root: AtomicU64::new(mm.root()),
+        mm_pages: AtomicU64::new(mm.size_bytes() / 4096),
+        mm: SleepLock::new("proc mm", Some(mm)),
         files: SpinLock::new("fd table", files),
         cwd: SpinLock::new("cwd", cwd),
         children: SpinLock::new("children", Vec::new()),
@@ -114,9 +116,10 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
 
 /// `fork`: a copy of the caller; returns the child's pid (the child sees 0).
 pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
+    // The parent's own address space, locked with interrupts on: nothing
+    // else changes it while it forks.
     let mm = parent
-        .mm
-        .lock()
+        .lock_mm()
         .as_ref()
         .ok_or(Errno::EFAULT)?
         .duplicate()?;
@@ -162,9 +165,13 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     // Leave the user address space before freeing it, atomically with taking
     // it out (see exec.rs: a preemption in between would switch us back).
     let mm = {
-        let mut slot = p.mm.lock();
+        let mut slot = p.lock_mm();
+        percpu::push_irq_off();
+        p.page_root.store(0, Ordering::Relaxed);
         paging::activate_kernel_table();
-        slot.take()
+        let mm = slot.take();
+        percpu::pop_irq_off();
+        mm
     };
     drop(mm);
 
@@ -306,7 +313,7 @@ pub fn process_rows(max: usize) -> Vec<ProcInfo> {
             let mut name = [0u8; PROC_NAME_LEN];
             let n = id.name.len().min(PROC_NAME_LEN - 1);
             name[..n].copy_from_slice(&id.name.as_bytes()[..n]);
-            let pages = p.mm.lock().as_ref().map_or(0, |m| m.size_bytes() / 4096) as u32;
+            let pages = p.mm_pages.load(Ordering::Relaxed) as u32;
             ProcInfo {
                 pid: p.pid,
                 ppid: id.parent.upgrade().map_or(0, |pp| pp.pid),

@@ -4,7 +4,8 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU8, Ordering};
+use core::ops::{Deref, DerefMut};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 
 use berth_abi::syscall::proc_state;
 
@@ -13,7 +14,7 @@ use crate::arch::x86_64::trap::TrapFrame;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
 use crate::param::KSTACK_PAGES;
-use crate::sync::{SpinLock, WaitQueue};
+use crate::sync::{SleepLock, SleepLockGuard, SpinLock, WaitQueue};
 
 /// Scheduling state (values match `berth_abi::syscall::proc_state`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +94,16 @@ pub struct Proc {
     /// touched only by the CPU switching the process in or out, under `sched_lock`.
     pub(crate) fpu: UnsafeCell<crate::arch::x86_64::fpu::FpuState>,
     pub identity: SpinLock<Identity>,
-    pub mm: SpinLock<Option<AddressSpace>>,
+    /// The user address space. Only the process itself changes it (its
+    /// system calls and page faults, exec, exit), so a sleep lock: fork
+    /// copies it with interrupts on. Taken through [`Proc::lock_mm`].
+    pub(crate) mm: SleepLock<Option<AddressSpace>>,
+    /// Page-table root the scheduler loads to run this process (0: the
+    /// kernel's). Changed only by the process itself, with interrupts off,
+    /// together with CR3 (exec, exit), so it is stable while switched out.
+    pub(crate) page_root: AtomicU64,
+    /// User pages in use, for `ps` (which may run where it cannot sleep).
+    pub mm_pages: AtomicU64,
     pub files: SpinLock<FdTable>,
     /// Current directory (None without a file system). Taken out of the
     /// lock before it is dropped: dropping an inode reference may sleep.
@@ -113,7 +123,42 @@ unsafe impl Sync for Proc {}
 // SAFETY: as above; a Proc has no CPU-affine state.
 unsafe impl Send for Proc {}
 
+/// The locked address space of a process; on release it records the
+/// page count `ps` shows.
+pub struct MmGuard<'a> {
+    proc: &'a Proc,
+    guard: SleepLockGuard<'a, Option<AddressSpace>>,
+}
+
+impl Deref for MmGuard<'_> {
+    type Target = Option<AddressSpace>;
+    fn deref(&self) -> &Self::Target {
+        &self.guard
+    }
+}
+
+impl DerefMut for MmGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.guard
+    }
+}
+
+impl Drop for MmGuard<'_> {
+    fn drop(&mut self) {
+        let pages = self.guard.as_ref().map_or(0, |m| m.size_bytes() / 4096);
+        self.proc.mm_pages.store(pages, Ordering::Relaxed);
+    }
+}
+
 impl Proc {
+    /// Locks the address space (may sleep).
+    pub fn lock_mm(&self) -> MmGuard<'_> {
+        MmGuard {
+            proc: self,
+            guard: self.mm.lock(),
+        }
+    }
+
     pub fn state(&self) -> State {
         State::from_u8(self.state.load(Ordering::Acquire))
     }

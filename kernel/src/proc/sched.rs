@@ -173,8 +173,13 @@ pub fn run_scheduler() -> ! {
         c.kernel_stack_top.set(top);
         // SAFETY: own CPU's TSS; `top` is the top of the process's kernel stack.
         unsafe { c.tables.set_rsp0(top) };
-        if let Some(mm) = p.mm.lock().as_ref() {
-            mm.activate();
+        let root = p.page_root.load(Ordering::Relaxed);
+        if root != 0 {
+            // SAFETY: a process's page_root names its live table: it changes
+            // only while the process runs (exec, exit, with interrupts off),
+            // and the old table is freed after; we hold its sched_lock, so it
+            // is not running.
+            unsafe { crate::arch::x86_64::paging::activate_root(root) };
         }
         // SAFETY: we hold the process's sched_lock; nobody else touches its FPU image.
         unsafe { (*p.fpu.get()).restore() };

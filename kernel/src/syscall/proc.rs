@@ -17,7 +17,7 @@ pub(super) fn with_mm<R>(
     ctx: &Ctx,
     f: impl FnOnce(&mut crate::mm::uvm::AddressSpace) -> Result<R, Errno>,
 ) -> Result<R, Errno> {
-    let mut g = ctx.proc.mm.lock();
+    let mut g = ctx.proc.lock_mm();
     f(g.as_mut().ok_or(Errno::EFAULT)?)
 }
 

@@ -334,7 +334,6 @@ impl PageTable {
         crate::mm::free_frame(self.pml4);
     }
 
-    /// Makes this table current on this CPU.
     pub fn activate(&self) {
         // SAFETY: the kernel half is a copy of the kernel's own PML4 entries, so
         // the running code, stacks and data stay mapped after the switch.
@@ -344,6 +343,16 @@ impl PageTable {
 
 /// End of the user half (exclusive): the first non-canonical address.
 pub const USER_END: u64 = 0x0000_8000_0000_0000;
+
+/// Loads `root` into CR3.
+///
+/// # Safety
+/// `root` must be the [`PageTable::root`] of a table that stays alive while
+/// it is current (its kernel half makes the switch itself safe).
+pub unsafe fn activate_root(root: u64) {
+    // SAFETY: per the caller, a live table whose kernel half is the kernel's.
+    unsafe { x86::controlregs::cr3_write(root) };
+}
 
 /// Makes the kernel's own table current (no user half).
 pub fn activate_kernel_table() {

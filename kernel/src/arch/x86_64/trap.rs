@@ -218,10 +218,10 @@ fn user_exception(frame: &mut TrapFrame) {
     }
     if frame.vector == u64::from(VECTOR_PAGE_FAULT) {
         cpu::enable_interrupts();
-        let resolved =
-            p.mm.lock()
-                .as_mut()
-                .is_some_and(|mm| mm.fault_in_stack(cr2));
+        let resolved = p
+            .lock_mm()
+            .as_mut()
+            .is_some_and(|mm| mm.fault_in_stack(cr2));
         if resolved {
             return;
         }
