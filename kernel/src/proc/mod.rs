@@ -8,8 +8,11 @@
 //!   from `Runnable` to `Running` under that lock.
 //! - `killed` and `cpu` are atomics anyone may read.
 //! - `mm` and `files` belong to the process itself (only it
-//!   runs on its kernel stack); they sit under their own small locks so
-//!   that listings (`ps`, ^P) and `kill` can look without races.
+//!   runs on its kernel stack). `files` sits under a small spinlock so
+//!   listings and `kill` can look without races; `mm` under a sleep lock
+//!   (fork copies it with interrupts on), with what others need kept
+//!   beside it in atomics: `page_root` for the scheduler, `mm_pages` for
+//!   `ps` and ^P.
 //! - `children` (the wait lock): the list of live and zombie children;
 //!   the parent's `child_exited` queue is woken when one becomes a zombie.
 //!
