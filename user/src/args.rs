@@ -78,6 +78,31 @@ impl Iterator for Args {
 
 impl ExactSizeIterator for Args {}
 
+/// The whole `main` of a program that applies one operation to each of its
+/// arguments (`mkdir dir...`, `rm file...`, `kill pid...`). Without an
+/// operand it prints `usage: PROGRAM OPERANDS` and returns 2. Otherwise it
+/// runs `op` on each operand in turn, reports a failure as
+/// `PROGRAM: ARG: <reason>` and goes on, and returns 1 if any failed, else 0.
+pub fn for_each_operand(
+    args: Args,
+    program: &str,
+    operands: &str,
+    mut op: impl FnMut(&'static str) -> Result<(), crate::Errno>,
+) -> i32 {
+    if args.len() < 2 {
+        crate::eprintln!("usage: {program} {operands}");
+        return 2;
+    }
+    let mut status = 0;
+    for arg in args.skip(1) {
+        if let Err(e) = op(arg) {
+            crate::eprintln!("{program}: {arg}: {}", e.description());
+            status = 1;
+        }
+    }
+    status
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,7 @@ pub mod rt;
 pub mod sys;
 pub mod test;
 
-pub use args::Args;
+pub use args::{for_each_operand, Args};
 pub use berth_abi as abi;
 pub use berth_abi::errno::Errno;
 

@@ -9,25 +9,13 @@
 #![no_main]
 
 use ulib::prelude::*;
-use ulib::process;
+use ulib::{for_each_operand, process};
 
 entry!(main);
 
 fn main(args: Args) -> i32 {
-    if args.len() < 2 {
-        eprintln!("usage: kill pid...");
-        return 2;
-    }
-    let mut status = 0;
-    for arg in args.skip(1) {
-        let result = match arg.parse::<i32>() {
-            Ok(pid) if pid > 0 => process::kill(pid),
-            _ => Err(Errno::EINVAL),
-        };
-        if let Err(e) = result {
-            eprintln!("kill: {arg}: {}", e.description());
-            status = 1;
-        }
-    }
-    status
+    for_each_operand(args, "kill", "pid...", |arg| match arg.parse::<i32>() {
+        Ok(pid) if pid > 0 => process::kill(pid),
+        _ => Err(Errno::EINVAL),
+    })
 }

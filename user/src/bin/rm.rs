@@ -9,21 +9,11 @@
 #![no_main]
 
 use ulib::fd;
+use ulib::for_each_operand;
 use ulib::prelude::*;
 
 entry!(main);
 
 fn main(args: Args) -> i32 {
-    if args.len() < 2 {
-        eprintln!("usage: rm file...");
-        return 2;
-    }
-    let mut status = 0;
-    for name in args.skip(1) {
-        if let Err(e) = fd::unlink(name) {
-            eprintln!("rm: {name}: {}", e.description());
-            status = 1;
-        }
-    }
-    status
+    for_each_operand(args, "rm", "file...", fd::unlink)
 }

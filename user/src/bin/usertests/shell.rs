@@ -185,6 +185,9 @@ pub fn tools() -> TestResult {
         1,
     )?;
     expect("kill abc", "kill: abc: invalid argument\n", 1)?;
+    expect("kill", "usage: kill pid...\n", 2)?;
+    expect("rm", "usage: rm file...\n", 2)?;
+    expect("mkdir", "usage: mkdir dir...\n", 2)?;
     expect("sleep x", "sleep: x: invalid argument\n", 1)?;
     expect("wc missing", "wc: missing: no such file or directory\n", 1)?;
     expect(
