@@ -24,7 +24,7 @@ use core::arch::global_asm;
 use super::cpu::{rdmsr, wrmsr, MSR_EFER};
 use super::gdt::{KERNEL_CODE, KERNEL_DATA};
 use super::percpu::{PERCPU_KERNEL_STACK, PERCPU_USER_STACK};
-use super::trap::TrapFrame;
+use super::trap::{pop_general_registers, push_general_registers, TrapFrame};
 
 const MSR_STAR: u32 = 0xC000_0081;
 const MSR_LSTAR: u32 = 0xC000_0082;
@@ -35,6 +35,7 @@ const EFER_SCE: u64 = 1;
 pub const SYSCALL_VECTOR: u64 = 0x80;
 
 global_asm!(
+    concat!(
     r#"
     .text
     .global syscall_entry
@@ -49,21 +50,9 @@ syscall_entry:
     pushq %rcx
     pushq $0
     pushq ${vector}
-    pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    "#,
+    push_general_registers!(),
+    r#"
     cld
     movq %rsp, %rdi
     call syscall_dispatch
@@ -71,21 +60,9 @@ syscall_entry:
     movq 17*8(%rsp), %rax
     shrq $47, %rax
     jnz trap_return
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    "#,
+    pop_general_registers!(),
+    r#"
     /* vector, error, rip, cs, rflags, rsp, ss remain */
     cli
     movq 16(%rsp), %rcx
@@ -93,7 +70,8 @@ syscall_entry:
     movq 40(%rsp), %rsp
     swapgs
     sysretq
-    "#,
+    "#
+    ),
     user_stack = const PERCPU_USER_STACK,
     kernel_stack = const PERCPU_KERNEL_STACK,
     user_ss = const super::gdt::USER_DATA as u64,

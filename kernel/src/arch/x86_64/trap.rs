@@ -11,8 +11,58 @@ use core::arch::global_asm;
 use super::idt::*;
 use super::{apic, cpu, percpu};
 
+/// Pushes the general registers in [`TrapFrame`] order (rax first, so r15
+/// ends up lowest); every kernel entry saves them this way.
+macro_rules! push_general_registers {
+    () => {
+        "
+    pushq %rax
+    pushq %rbx
+    pushq %rcx
+    pushq %rdx
+    pushq %rsi
+    pushq %rdi
+    pushq %rbp
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+"
+    };
+}
+
+/// Pops what [`push_general_registers`] pushed.
+macro_rules! pop_general_registers {
+    () => {
+        "
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rbp
+    popq %rdi
+    popq %rsi
+    popq %rdx
+    popq %rcx
+    popq %rbx
+    popq %rax
+"
+    };
+}
+
+pub(super) use {pop_general_registers, push_general_registers};
+
 global_asm!(
-    r#"
+    concat!(
+        r#"
     .text
     .balign 16
     .global trap_vectors
@@ -35,47 +85,25 @@ trap_common:
     testb $3, 24(%rsp)
     jz 1f
     swapgs
-1:  pushq %rax
-    pushq %rbx
-    pushq %rcx
-    pushq %rdx
-    pushq %rsi
-    pushq %rdi
-    pushq %rbp
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+1:
+    "#,
+        push_general_registers!(),
+        r#"
     cld
     movq %rsp, %rdi
     call trap_dispatch
     .global trap_return
 trap_return:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rbp
-    popq %rdi
-    popq %rsi
-    popq %rdx
-    popq %rcx
-    popq %rbx
-    popq %rax
+    "#,
+        pop_general_registers!(),
+        r#"
     testb $3, 24(%rsp)
     jz 2f
     swapgs
 2:  addq $16, %rsp
     iretq
-    "#,
+    "#
+    ),
     options(att_syntax)
 );
 
