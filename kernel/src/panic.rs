@@ -20,35 +20,27 @@ pub fn panicked() -> bool {
     PANICKED.load(Ordering::Relaxed)
 }
 
-/// CPU number, or `?` when GS is not set up yet on this CPU.
-fn cpu_label() -> (bool, usize) {
-    if cpu::rdmsr(cpu::MSR_GS_BASE) == 0 {
-        (false, 0)
-    } else {
-        (true, percpu::cpu_index())
-    }
-}
-
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     cpu::disable_interrupts();
     let first = !PANICKED.swap(true, Ordering::SeqCst);
-    let (known, index) = cpu_label();
+    let cpu_id = percpu::identify_for_panic();
     let loc = info.location();
     let (file, line, col) = loc.map_or(("?", 0, 0), |l| (l.file(), l.line(), l.column()));
-    if known {
-        write_unlocked(format_args!(
-            "\n{PANIC_PREFIX}{index}: {} at {file}:{line}:{col}\n",
-            info.message()
-        ));
-    } else {
-        write_unlocked(format_args!(
-            "\n{PANIC_PREFIX}?: {} at {file}:{line}:{col}\n",
-            info.message()
-        ));
+    let message = info.message();
+    match cpu_id {
+        Some((index, false)) => write_unlocked(format_args!(
+            "\n{PANIC_PREFIX}{index}: {message} at {file}:{line}:{col}\n"
+        )),
+        Some((index, true)) => write_unlocked(format_args!(
+            "\n{PANIC_PREFIX}{index} (user GS loaded): {message} at {file}:{line}:{col}\n"
+        )),
+        None => write_unlocked(format_args!(
+            "\n{PANIC_PREFIX}?: {message} at {file}:{line}:{col}\n"
+        )),
     }
     if first {
-        if known {
+        if cpu_id.is_some() {
             apic::send_nmi_to_others();
         }
         if crate::cmdline::test_mode() {

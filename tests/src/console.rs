@@ -83,6 +83,14 @@ impl ConsoleBuffer {
         None
     }
 
+    /// Offset just past the last newline: the end of the complete lines.
+    pub fn complete_len(&self) -> usize {
+        self.bytes
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1)
+    }
+
     /// The last `n` lines (an unterminated last line included).
     pub fn tail(&self, n: usize) -> Vec<String> {
         let text = self.text();
@@ -162,6 +170,14 @@ mod tests {
         assert_eq!(line, "ping");
         let (rest, _) = c.next_line_matching(cursor, false, |_| true).unwrap();
         assert_eq!(rest, "ping");
+    }
+
+    #[test]
+    fn complete_len_ends_at_the_last_newline() {
+        assert_eq!(console("").complete_len(), 0);
+        assert_eq!(console("partial").complete_len(), 0);
+        assert_eq!(console("a\nb\npart").complete_len(), 4);
+        assert_eq!(console("a\nb\n").complete_len(), 4);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use berth_abi::exit::ExitCode;
+use berth_abi::markers::PANIC_PREFIX;
 
 use crate::config::QemuConfig;
 use crate::console::ConsoleBuffer;
@@ -96,6 +97,8 @@ pub struct Qemu {
     shared: Arc<Shared>,
     /// Console offset up to which the test has read.
     cursor: usize,
+    /// Console offset up to which complete lines were checked for a panic.
+    panic_checked: usize,
     started: Instant,
     /// Set once the process has been reaped.
     outcome: Option<ExitOutcome>,
@@ -143,6 +146,7 @@ impl Qemu {
             stdin,
             shared,
             cursor: 0,
+            panic_checked: 0,
             started,
             outcome: None,
         })
@@ -310,8 +314,10 @@ impl Qemu {
         }
     }
 
-    /// Waits until `found` sees what it wants at the cursor, QEMU's output
-    /// ends, or `timeout` passes. `found` gets the console, the cursor and
+    /// Waits until `found` sees what it wants at the cursor, the kernel
+    /// prints a panic line (a panicked kernel halts without exiting, so
+    /// waiting on would only run into the timeout), QEMU's output ends, or
+    /// `timeout` passes. `found` gets the console, the cursor and
     /// whether output has ended, and returns a value and the new cursor.
     fn wait_until<T>(
         &mut self,
@@ -327,6 +333,16 @@ impl Qemu {
             if let Some((value, next)) = found(&streams.console, self.cursor, ended) {
                 self.cursor = next;
                 return Ok(value);
+            }
+            let panic = streams
+                .console
+                .next_line_matching(self.panic_checked, false, |l| l.starts_with(PANIC_PREFIX));
+            self.panic_checked = streams.console.complete_len();
+            if let Some((line, _)) = panic {
+                drop(streams);
+                return Err(self.failure(format!(
+                    "the kernel panicked while the test waited for {what}: {line}"
+                )));
             }
             if ended {
                 drop(streams);

@@ -1,6 +1,7 @@
 //! The harness's own failure paths, against the real kernel under TCG:
 //! a wait that cannot succeed times out with the console tail, a wait after
-//! QEMU ended fails at once instead of sleeping out its timeout, a wrong
+//! QEMU ended fails at once instead of sleeping out its timeout, so does a
+//! wait after the kernel printed a panic line, a wrong
 //! exit code is reported as such, and QEMU never outlives its `Qemu`.
 
 use std::path::Path;
@@ -88,6 +89,21 @@ fn waits_fail_at_once_when_qemu_has_ended() -> Result<(), TestFailure> {
     ensure(outcome == ExitOutcome::Kernel(ExitCode::Success), || {
         format!("outcome {outcome}")
     })
+}
+
+#[test]
+fn waits_fail_at_once_when_the_kernel_panics() -> Result<(), TestFailure> {
+    let mut qemu = Qemu::spawn(QemuConfig::new(1, Accel::Tcg).append("test=panic"))?;
+    let failure = expect_err(
+        qemu.wait_for("never printed", TIMEOUT),
+        "waiting past a panic",
+    )?;
+    ensure(
+        failure.message.starts_with(
+            "the kernel panicked while the test waited for \"never printed\": panic: cpu 0: ",
+        ),
+        || format!("unexpected panic report:\n{failure:?}"),
+    )
 }
 
 #[test]

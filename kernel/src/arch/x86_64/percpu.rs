@@ -105,6 +105,26 @@ pub fn cpu(index: usize) -> &'static PerCpu {
     &CPUS[index]
 }
 
+/// Which CPU this is, for a panic report, without trusting GS: `Some((index,
+/// false))` when the GS base holds this CPU's block; `Some((index, true))`
+/// when the block sat in the swapped-out KERNEL_GS_BASE (the kernel was
+/// entered without `swapgs`), in which case the GS base is pointed back at
+/// it so the rest of the panic path can use per-CPU data; `None` before
+/// [`install`] ran.
+pub fn identify_for_panic() -> Option<(usize, bool)> {
+    let block_index =
+        |addr: u64| (0..MAX_CPUS).find(|&i| core::ptr::addr_of!(CPUS[i]) as u64 == addr);
+    if let Some(i) = block_index(cpu::rdmsr(cpu::MSR_GS_BASE)) {
+        return Some((i, false));
+    }
+    let swapped = cpu::rdmsr(cpu::MSR_KERNEL_GS_BASE);
+    let i = block_index(swapped)?;
+    // SAFETY: `swapped` is this CPU's own static block (install() put it in
+    // GS base and only swapgs moved it); the panicking CPU never returns.
+    unsafe { cpu::wrmsr(cpu::MSR_GS_BASE, swapped) };
+    Some((i, true))
+}
+
 /// Points this CPU's GS base at block `index`. Called once per CPU, first
 /// thing after it reaches Rust.
 ///

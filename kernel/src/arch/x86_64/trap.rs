@@ -5,6 +5,8 @@
 //! from user mode, saves the general registers into a [`TrapFrame`] on the
 //! kernel stack and calls [`trap_dispatch`]. Kernel-mode exceptions are
 //! fatal and reported with vector, error code, rip, rsp, cr2 and CPU.
+//! `trap_return` turns interrupts off before it swaps GS back, whatever
+//! state its caller left them in.
 
 use core::arch::global_asm;
 
@@ -94,6 +96,11 @@ trap_common:
     call trap_dispatch
     .global trap_return
 trap_return:
+    /* Interrupts stay off from here to iretq (which restores the frame's
+       rflags): one arriving after the swapgs below would enter the kernel
+       with the user's GS. Some paths get here with them on (a process's
+       first entry, a grown stack). */
+    cli
     "#,
         pop_general_registers!(),
         r#"
