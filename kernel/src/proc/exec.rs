@@ -4,6 +4,11 @@
 //! the argument strings and the `argv` array) before the old one is
 //! dropped, so a failing `exec` leaves the caller untouched. On entry to
 //! `_start`: `rdi = argc`, `rsi = argv`, `rsp` 16-byte aligned.
+//!
+//! The program file stays locked while it loads (as in xv6) and is read
+//! piecewise: the ELF headers, then each segment's bytes, a chunk at a time,
+//! straight into the new address space. A program, or a huge file that only
+//! claims to be one, never needs its size in kernel heap.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -11,23 +16,28 @@ use alloc::vec::Vec;
 use berth_abi::errno::Errno;
 use berth_abi::limits::{MAXARG, MAXARGBYTES, USER_STACK_TOP};
 
-use super::{elf, Proc};
+use super::elf::{self, ReadAt};
+use super::Proc;
 use crate::arch::x86_64::gdt::{USER_CODE, USER_DATA};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::mm::uvm::{AddressSpace, Prot, STACK_BOTTOM};
 
-/// Loads `image` into the empty `mm` and sets `frame` to enter it with `args`.
-pub fn load(
+/// Bytes of a segment copied per read while loading.
+const LOAD_CHUNK: usize = 4096;
+
+/// Loads the executable `file` into the empty `mm` and sets `frame` to enter it with `args`.
+pub fn load<F: ReadAt + ?Sized>(
     mm: &mut AddressSpace,
-    image: &[u8],
+    file: &F,
     args: &[&str],
     frame: &mut TrapFrame,
 ) -> Result<(), Errno> {
     if args.len() > MAXARG {
         return Err(Errno::E2BIG);
     }
-    let exe = elf::parse(image, STACK_BOTTOM)?;
+    let exe = elf::parse(file, STACK_BOTTOM)?;
     let mut top = 0;
+    let mut chunk = alloc::vec![0u8; LOAD_CHUNK];
     for s in &exe.segments {
         mm.map_zeroed(
             s.vaddr,
@@ -37,8 +47,13 @@ pub fn load(
                 exec: s.executable,
             },
         )?;
-        let file = &image[s.offset as usize..(s.offset + s.filesz) as usize];
-        mm.fill(s.vaddr, file)?;
+        let mut done = 0;
+        while done < s.filesz {
+            let n = (s.filesz - done).min(LOAD_CHUNK as u64) as usize;
+            file.read_exact_at(s.offset + done, &mut chunk[..n])?;
+            mm.fill(s.vaddr + done, &chunk[..n])?;
+            done += n as u64;
+        }
         top = top.max(s.vaddr + s.memsz);
     }
     mm.brk_start = top.next_multiple_of(4096);
@@ -84,16 +99,26 @@ fn base_name(path: &str) -> &str {
     path.rsplit('/').find(|s| !s.is_empty()).unwrap_or(path)
 }
 
-/// Largest program file `exec` reads.
-const MAX_PROGRAM_BYTES: u64 = 64 << 20;
+impl ReadAt for crate::fs::InodeGuard<'_> {
+    fn size(&self) -> u64 {
+        self.stat().size
+    }
 
-/// The bytes of program `path`: from the file system when one is mounted
-/// (relative to `cwd`, or the root), else from the programs built into the kernel.
-pub fn read_program(cwd: Option<&crate::fs::InodeRef>, path: &str) -> Result<Vec<u8>, Errno> {
+    fn read_at(&self, off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        self.read(off, dst)
+    }
+}
+
+/// Runs `f` on program `path`, opened for reading: from the file system when
+/// one is mounted (relative to `cwd`, or the root; the inode stays locked
+/// until `f` returns), else from the programs built into the kernel.
+pub fn with_program<R>(
+    cwd: Option<&crate::fs::InodeRef>,
+    path: &str,
+    f: impl FnOnce(&dyn ReadAt) -> Result<R, Errno>,
+) -> Result<R, Errno> {
     let Some(fs) = crate::file::mount::root_fs() else {
-        return super::programs::find(path)
-            .map(<[u8]>::to_vec)
-            .ok_or(Errno::ENOENT);
+        return f(&super::programs::find(path).ok_or(Errno::ENOENT)?);
     };
     let root;
     let cwd = match cwd {
@@ -104,37 +129,33 @@ pub fn read_program(cwd: Option<&crate::fs::InodeRef>, path: &str) -> Result<Vec
         }
     };
     let ip = fs.namei(cwd, path.as_bytes())?;
-    let st = fs.stat(&ip)?;
-    if st.kind != berth_abi::fs::T_FILE {
+    let file = ip.lock()?;
+    if file.stat().kind != berth_abi::fs::T_FILE {
         return Err(Errno::EACCES);
     }
-    if st.size > MAX_PROGRAM_BYTES {
-        return Err(Errno::ENOEXEC);
-    }
-    let mut image = alloc::vec![0u8; st.size as usize];
-    let mut done = 0;
-    while done < image.len() {
-        let n = fs.read_file(&ip, done as u64, &mut image[done..])?;
-        if n == 0 {
-            break;
-        }
-        done += n;
-    }
-    image.truncate(done);
-    drop(ip);
-    Ok(image)
+    f(&file)
+}
+
+/// A new address space holding program `path`, and the frame that enters it with `args`.
+pub fn load_program(
+    cwd: Option<&crate::fs::InodeRef>,
+    path: &str,
+    args: &[&str],
+) -> Result<(AddressSpace, TrapFrame), Errno> {
+    with_program(cwd, path, |file| {
+        let mut mm = AddressSpace::new()?;
+        let mut frame = TrapFrame::default();
+        load(&mut mm, file, args, &mut frame)?;
+        Ok((mm, frame))
+    })
 }
 
 /// `exec(path, args)` for the current process `p`, whose user frame is `frame`.
 pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Result<(), Errno> {
     let cwd = p.cwd.lock().clone();
-    let image = read_program(cwd.as_ref(), path);
-    drop(cwd);
-    let image = image?;
     let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let mut mm = AddressSpace::new()?;
-    let mut new_frame = TrapFrame::default();
-    load(&mut mm, &image, &arg_refs, &mut new_frame)?;
+    let (mm, new_frame) = load_program(cwd.as_ref(), path, &arg_refs)?;
+    drop(cwd);
     // Install and activate together, with interrupts off: were we
     // preempted in between, the scheduler would resume us on whichever
     // table `page_root` named, and we would then free it under our own feet.

@@ -87,10 +87,7 @@ fn start(p: &Arc<Proc>) {
 
 /// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
 pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
-    let image = super::exec::read_program(None, program)?;
-    let mut mm = AddressSpace::new()?;
-    let mut frame = TrapFrame::default();
-    super::exec::load(&mut mm, &image, args, &mut frame)?;
+    let (mm, frame) = super::exec::load_program(None, program, args)?;
     let mut files = FdTable::new();
     let console = crate::file::File::console(true, true);
     for _ in 0..3 {

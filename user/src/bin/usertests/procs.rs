@@ -9,7 +9,7 @@ use ulib::process::{self, Fork};
 use ulib::test::{capture, TestResult};
 use ulib::{ensure, ensure_eq};
 
-use crate::util::{fork_child, ok, unlink, wait_ok, want_err, write_file};
+use crate::util::{fork_child, ok, read_file, unlink, wait_ok, want_err, write_file};
 
 /// Children exit with their own statuses; wait reports each once, then ECHILD.
 pub fn fork_exit_wait() -> TestResult {
@@ -144,6 +144,28 @@ pub fn exec_errors() -> TestResult {
         Errno::ENOEXEC,
     )?;
     unlink("notelf")?;
+    // A real program cut short: the headers promise segments the file no
+    // longer holds.
+    let program = read_file("/echoargs")?;
+    let loaded_end = loaded_file_end(&program);
+    ensure!(
+        loaded_end > 64 + 56 && loaded_end <= program.len(),
+        "/echoargs: PT_LOAD bytes end at {loaded_end} of {}",
+        program.len()
+    );
+    for (what, len) in [
+        ("its headers", 64 + 56),
+        ("half its loaded bytes", loaded_end / 2),
+        ("its loaded bytes less one", loaded_end - 1),
+    ] {
+        write_file("cutelf", &program[..len])?;
+        want_err(
+            &format!("exec of a program cut to {what}"),
+            Err::<(), _>(process::exec("cutelf", &["cutelf"])),
+            Errno::ENOEXEC,
+        )?;
+    }
+    unlink("cutelf")?;
     let too_many: Vec<&str> = (0..=MAXARG).map(|_| "x").collect();
     want_err(
         "exec with MAXARG + 1 arguments",
@@ -155,6 +177,22 @@ pub fn exec_errors() -> TestResult {
         "the caller's memory changed"
     );
     Ok(())
+}
+
+/// Where the file bytes of an ELF64 image's last `PT_LOAD` segment end.
+fn loaded_file_end(elf: &[u8]) -> usize {
+    let field = |at: usize, len: usize| {
+        elf.get(at..at + len).map_or(0, |b| {
+            b.iter().rev().fold(0usize, |v, &x| v << 8 | usize::from(x))
+        })
+    };
+    let (phoff, phentsize, phnum) = (field(32, 8), field(54, 2), field(56, 2));
+    (0..phnum)
+        .map(|i| phoff + i * phentsize)
+        .filter(|&ph| field(ph, 4) == 1)
+        .map(|ph| field(ph + 8, 8) + field(ph + 32, 8))
+        .max()
+        .unwrap_or(0)
 }
 
 /// xv6's pipe1: a child writes numbered bytes, the parent reads them in
