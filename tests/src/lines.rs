@@ -1,11 +1,14 @@
-//! Parsers for the console lines the kernel prints at boot.
+//! Parsers for the console lines the kernel prints at boot (and the
+//! memory line closing a ^P listing).
 //!
 //! Pure functions, unit-tested against the exact text of `kernel/src/banner.rs`.
 //! The fixed parts come from `berth_abi::markers` where the ABI defines
 //! them; the rest (`memory: `, `apic: `, `tsc: `, `cpu N online`) are
 //! spelled here, next to the parser that depends on them.
 
-use berth_abi::markers::{ALL_TICKING_PREFIX, BANNER_PREFIX, CPUS_ONLINE_SUFFIX};
+use berth_abi::markers::{
+    ALL_TICKING_PREFIX, BANNER_PREFIX, CPUS_ONLINE_SUFFIX, FREE_MEMORY_PREFIX,
+};
 
 /// Start of the memory line: `memory: 510 MiB usable`.
 pub const MEMORY_PREFIX: &str = "memory: ";
@@ -45,6 +48,34 @@ pub struct Ticking {
     pub hz: u64,
     /// Ticks each CPU had taken, by CPU index.
     pub ticks: Vec<u64>,
+}
+
+/// The ^P listing's memory line, in KiB.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FreeMemory {
+    /// RAM not allocated to anything.
+    pub free: u64,
+    /// RAM the frame allocator manages.
+    pub total: u64,
+    /// Kernel heap in use.
+    pub heap_used: u64,
+    /// Kernel heap size.
+    pub heap: u64,
+}
+
+/// `free: 455936K of 521664K RAM; kernel heap 4824K of 65208K in use`.
+pub fn parse_free_memory(line: &str) -> Option<FreeMemory> {
+    let rest = line.strip_prefix(FREE_MEMORY_PREFIX)?;
+    let (free, rest) = rest.split_once("K of ")?;
+    let (total, rest) = rest.split_once("K RAM; kernel heap ")?;
+    let (heap_used, rest) = rest.split_once("K of ")?;
+    let heap = rest.strip_suffix("K in use")?;
+    Some(FreeMemory {
+        free: free.parse().ok()?,
+        total: total.parse().ok()?,
+        heap_used: heap_used.parse().ok()?,
+        heap: heap.parse().ok()?,
+    })
 }
 
 /// `berth 0.1.0 (x86_64 SMP)` -> `0.1.0`.
@@ -133,6 +164,24 @@ mod tests {
         assert_eq!(parse_apic("apic: x2APIC"), Some(ApicMode::X2Apic));
         assert_eq!(parse_apic("apic: xAPIC"), Some(ApicMode::XApic));
         assert_eq!(parse_apic("apic: none"), None);
+    }
+
+    #[test]
+    fn free_memory_line() {
+        assert_eq!(
+            parse_free_memory("free: 455936K of 521664K RAM; kernel heap 4824K of 65208K in use"),
+            Some(FreeMemory {
+                free: 455936,
+                total: 521664,
+                heap_used: 4824,
+                heap: 65208
+            })
+        );
+        assert_eq!(
+            parse_free_memory("free: 455936K of 521664K RAM; kernel heap 4824K in use"),
+            None
+        );
+        assert_eq!(parse_free_memory("memory: 510 MiB usable"), None);
     }
 
     #[test]

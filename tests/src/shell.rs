@@ -7,8 +7,10 @@ use std::time::Duration;
 use crate::accel::Accel;
 use crate::config::QemuConfig;
 use crate::image::{fs_image, ImageCopy};
+use crate::lines::{parse_free_memory, FreeMemory};
 use crate::qemu::Qemu;
 use crate::report::TestFailure;
+use berth_abi::markers::FREE_MEMORY_PREFIX;
 
 /// The shell's prompt as it appears at the start of a line.
 pub const PROMPT: &str = "$ ";
@@ -52,6 +54,18 @@ impl Shell {
             None => "",
         };
         Ok(body.to_string())
+    }
+
+    /// Types ^P at the prompt and returns the listing's memory line.
+    pub fn free_memory(&mut self, timeout: Duration) -> Result<FreeMemory, TestFailure> {
+        self.qemu.send("\x10")?;
+        let line = self
+            .qemu
+            .wait_for_line_starting_with(FREE_MEMORY_PREFIX, timeout)?;
+        parse_free_memory(&line).ok_or_else(|| {
+            self.qemu
+                .failure(format!("unreadable memory line {line:?}"))
+        })
     }
 
     /// Kills QEMU now (power cut) and returns the disk's bytes.

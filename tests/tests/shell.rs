@@ -296,6 +296,44 @@ fn corrupt_images_are_refused() -> Result<(), TestFailure> {
     refused(&truncated, "but the disk has")
 }
 
+/// Every process that ends gives back all it had: after a warm-up run, a
+/// thousand forks (forktest) and a pipeline, twice, leave free RAM and the
+/// kernel heap where they were (a leaked kernel stack is 32 KiB a process).
+fn processes_give_back_their_memory(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
+    if skip_if_unusable(accel) {
+        return Ok(());
+    }
+    const SLACK_KIB: u64 = 64;
+    let mut sh = Shell::boot(cpus, accel, CMD)?;
+    let work = "forktest; cat README | grep xv6 | wc; echo done";
+    sh.run(work, CMD)?;
+    let before = sh.free_memory(CMD)?;
+    for _ in 0..2 {
+        let out = sh.run(work, CMD)?;
+        expect(
+            &sh,
+            out.contains("fork test OK") && out.ends_with("done\n"),
+            || format!("the workload printed {out:?}"),
+        )?;
+    }
+    let after = sh.free_memory(CMD)?;
+    expect(
+        &sh,
+        after.free + SLACK_KIB >= before.free && after.heap_used <= before.heap_used + SLACK_KIB,
+        || format!("memory not given back: before {before:?}, after {after:?}"),
+    )
+}
+
+#[test]
+fn processes_give_back_their_memory_2cpu_tcg() -> Result<(), TestFailure> {
+    processes_give_back_their_memory(2, Accel::Tcg)
+}
+
+#[test]
+fn processes_give_back_their_memory_8cpu_kvm() -> Result<(), TestFailure> {
+    processes_give_back_their_memory(8, Accel::preferred())
+}
+
 /// ^C kills the foreground job (here `sleep`), not the shell; ^P lists processes.
 #[test]
 fn ctrl_c_and_ctrl_p() -> Result<(), TestFailure> {

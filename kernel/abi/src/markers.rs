@@ -13,3 +13,5 @@ pub const ALL_TICKING_PREFIX: &str = "timer: all ";
 pub const BOOT_TEST_PASSED: &str = "boot test: passed";
 /// Prefix of every panic line: `panic: cpu <n>: <message> at <file>:<line>:<col>`.
 pub const PANIC_PREFIX: &str = "panic: cpu ";
+/// Last line of the ^P listing: `free: <f>K of <t>K RAM; kernel heap <u>K of <h>K in use`.
+pub const FREE_MEMORY_PREFIX: &str = "free: ";

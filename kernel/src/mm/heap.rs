@@ -25,6 +25,12 @@ pub unsafe fn init(start: u64, size: usize) {
     unsafe { HEAP.0.lock().init(start as *mut u8, size) };
 }
 
+/// Bytes of kernel heap in use and its total size.
+pub fn usage() -> (usize, usize) {
+    let heap = HEAP.0.lock();
+    (heap.used(), heap.size())
+}
+
 // SAFETY: the linked-list heap returns disjoint blocks of at least the
 // requested layout; the lock serialises all access.
 unsafe impl GlobalAlloc for KernelHeap {

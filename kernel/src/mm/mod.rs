@@ -8,7 +8,7 @@
 //! double-fault IST stack at least reports an overflow that faults).
 
 pub mod frame;
-mod heap;
+pub mod heap;
 pub mod uvm;
 
 use frame::{FrameBitmap, FRAME_SIZE};

@@ -150,6 +150,12 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
 }
 
 /// `exit`: release resources, become a zombie, wake the parent. Never returns.
+///
+/// `p` must be the last counted reference the calling kernel stack holds:
+/// the stack is abandoned, so any other `Arc<Proc>` in a caller's frame is
+/// never dropped and the process (its kernel stack, its slot's memory) leaks.
+/// Hence exit is called only from the outermost kernel frames (the trap and
+/// system-call dispatchers), which move their reference in.
 pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     if INIT.get().is_some_and(|init| Arc::ptr_eq(init, &p)) {
         panic!("init exiting with status {status}");
@@ -343,4 +349,13 @@ pub fn print_process_list() {
             r.pages * 4
         );
     }
+    let (heap_used, heap_size) = crate::mm::heap::usage();
+    crate::println!(
+        "{}{}K of {}K RAM; kernel heap {}K of {}K in use",
+        berth_abi::markers::FREE_MEMORY_PREFIX,
+        crate::mm::free_frames() * 4,
+        crate::mm::usable_bytes() / 1024,
+        heap_used / 1024,
+        heap_size / 1024
+    );
 }

@@ -20,6 +20,11 @@ use crate::proc::Proc;
 pub struct Ctx<'a> {
     pub proc: Arc<Proc>,
     pub frame: &'a mut TrapFrame,
+    /// Set by `exit`: the dispatcher ends the process once the handler has
+    /// returned, so no reference to it is left behind on the stack (a
+    /// process exiting from inside a handler would leak the one `Ctx` holds,
+    /// and with it the process's kernel stack and table entry memory).
+    pub exit_status: Option<i32>,
 }
 
 impl Ctx<'_> {
@@ -67,9 +72,20 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         crate::proc::lifecycle::exit_killed(p);
     }
     let num = frame.rax;
-    let mut ctx = Ctx { proc: p, frame };
+    let mut ctx = Ctx {
+        proc: p,
+        frame,
+        exit_status: None,
+    };
     let ret = dispatch(num, &mut ctx).unwrap_or_else(Errno::as_return);
-    let Ctx { proc: p, frame } = ctx;
+    let Ctx {
+        proc: p,
+        frame,
+        exit_status,
+    } = ctx;
+    if let Some(status) = exit_status {
+        crate::proc::lifecycle::exit(p, status);
+    }
     frame.rax = ret as u64;
     if p.killed() {
         crate::proc::lifecycle::exit_killed(p);
