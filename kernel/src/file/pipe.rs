@@ -48,18 +48,31 @@ impl Pipe {
         }
     }
 
+    /// Writes all of `data`, sleeping while the pipe is full. When the
+    /// reader goes away or the writer is killed part-way, the bytes already
+    /// in the pipe count: the result is their number, and the error comes
+    /// only when none went in.
     pub fn write(&self, data: &[u8]) -> Result<usize, Errno> {
         let mut i = 0;
         let mut g = self.inner.lock();
         while i < data.len() {
-            if !g.reader_open {
-                return Err(Errno::EPIPE);
+            let stop = if !g.reader_open {
+                Some(Errno::EPIPE)
+            } else if g.nwrite - g.nread == PIPESIZE && killed() {
+                Some(Errno::EINTR)
+            } else {
+                None
+            };
+            if let Some(e) = stop {
+                drop(g);
+                if i == 0 {
+                    return Err(e);
+                }
+                self.readable.wake_all();
+                return Ok(i);
             }
             let space = PIPESIZE - (g.nwrite - g.nread);
             if space == 0 {
-                if killed() {
-                    return Err(Errno::EINTR);
-                }
                 self.readable.wake_all();
                 g = self.writable.sleep(g);
                 continue;

@@ -29,7 +29,7 @@ const LOAD_CHUNK: usize = 4096;
 pub fn load<F: ReadAt + ?Sized>(
     mm: &mut AddressSpace,
     file: &F,
-    args: &[&str],
+    args: &[&[u8]],
     frame: &mut TrapFrame,
 ) -> Result<(), Errno> {
     if args.len() > MAXARG {
@@ -69,7 +69,7 @@ pub fn load<F: ReadAt + ?Sized>(
             return Err(Errno::E2BIG);
         }
         sp -= a.len() as u64 + 1;
-        mm.copy_out(sp, a.as_bytes())?;
+        mm.copy_out(sp, a)?;
         mm.copy_out(sp + a.len() as u64, &[0])?;
         ptrs.push(sp);
     }
@@ -95,8 +95,10 @@ pub fn load<F: ReadAt + ?Sized>(
 }
 
 /// The last path component, as the process name.
-fn base_name(path: &str) -> &str {
-    path.rsplit('/').find(|s| !s.is_empty()).unwrap_or(path)
+fn base_name(path: &[u8]) -> &[u8] {
+    path.rsplit(|&b| b == b'/')
+        .find(|s| !s.is_empty())
+        .unwrap_or(path)
 }
 
 impl ReadAt for crate::fs::InodeGuard<'_> {
@@ -114,11 +116,12 @@ impl ReadAt for crate::fs::InodeGuard<'_> {
 /// until `f` returns), else from the programs built into the kernel.
 pub fn with_program<R>(
     cwd: Option<&crate::fs::InodeRef>,
-    path: &str,
+    path: &[u8],
     f: impl FnOnce(&dyn ReadAt) -> Result<R, Errno>,
 ) -> Result<R, Errno> {
     let Some(fs) = crate::file::mount::root_fs() else {
-        return f(&super::programs::find(path).ok_or(Errno::ENOENT)?);
+        let name = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
+        return f(&super::programs::find(name).ok_or(Errno::ENOENT)?);
     };
     let root;
     let cwd = match cwd {
@@ -128,7 +131,7 @@ pub fn with_program<R>(
             &root
         }
     };
-    let ip = fs.namei(cwd, path.as_bytes())?;
+    let ip = fs.namei(cwd, path)?;
     let file = ip.lock()?;
     if file.stat().kind != berth_abi::fs::T_FILE {
         return Err(Errno::EACCES);
@@ -139,8 +142,8 @@ pub fn with_program<R>(
 /// A new address space holding program `path`, and the frame that enters it with `args`.
 pub fn load_program(
     cwd: Option<&crate::fs::InodeRef>,
-    path: &str,
-    args: &[&str],
+    path: &[u8],
+    args: &[&[u8]],
 ) -> Result<(AddressSpace, TrapFrame), Errno> {
     with_program(cwd, path, |file| {
         let mut mm = AddressSpace::new()?;
@@ -151,9 +154,9 @@ pub fn load_program(
 }
 
 /// `exec(path, args)` for the current process `p`, whose user frame is `frame`.
-pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Result<(), Errno> {
+pub fn exec(p: &Proc, path: &[u8], args: &[Vec<u8>], frame: &mut TrapFrame) -> Result<(), Errno> {
     let cwd = p.cwd.lock().clone();
-    let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let arg_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
     let (mm, new_frame) = load_program(cwd.as_ref(), path, &arg_refs)?;
     drop(cwd);
     // Install and activate together, with interrupts off: were we
@@ -173,11 +176,11 @@ pub fn exec(p: &Proc, path: &str, args: &[String], frame: &mut TrapFrame) -> Res
     // A fresh program starts with a fresh FPU (the registers are the live state).
     crate::arch::x86_64::fpu::FpuState::initial().restore();
     *frame = new_frame;
-    let name = base_name(path);
-    p.identity.lock().name = String::from(name);
-    if crate::cmdline::test_mode() && crate::cmdline::value("run") == Some(name) {
+    let name = String::from_utf8_lossy(base_name(path)).into_owned();
+    if crate::cmdline::test_mode() && crate::cmdline::value("run") == Some(name.as_str()) {
         p.is_test_program
             .store(true, core::sync::atomic::Ordering::Relaxed);
     }
+    p.identity.lock().name = name;
     Ok(())
 }

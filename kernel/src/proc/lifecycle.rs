@@ -87,7 +87,8 @@ fn start(p: &Arc<Proc>) {
 
 /// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
 pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
-    let (mm, frame) = super::exec::load_program(None, program, args)?;
+    let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+    let (mm, frame) = super::exec::load_program(None, program.as_bytes(), &args)?;
     let mut files = FdTable::new();
     let console = crate::file::File::console(true, true);
     for _ in 0..3 {
@@ -238,11 +239,16 @@ pub fn wait(p: &Arc<Proc>) -> Result<(i32, i32), Errno> {
     }
 }
 
-/// `kill`: marks `pid` killed and wakes it if it sleeps.
+/// `kill`: marks `pid` killed and wakes it if it sleeps. Init is not
+/// killable (`EPERM`): it adopts orphans and restarts the shell, and its
+/// end would stop the system.
 pub fn kill(pid: i32) -> Result<(), Errno> {
     let target = table::find(pid).ok_or(Errno::ESRCH)?;
     if target.state() == State::Zombie {
         return Err(Errno::ESRCH);
+    }
+    if INIT.get().is_some_and(|init| Arc::ptr_eq(init, &target)) {
+        return Err(Errno::EPERM);
     }
     target.killed.store(true, Ordering::Release);
     sched::make_runnable_if_sleeping(target);

@@ -143,14 +143,14 @@ fn fs_and_cwd(ctx: &Ctx) -> Result<(&'static FileSystem, InodeRef), Errno> {
 }
 
 pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let raw_flags = ctx.arg(1);
-    if raw_flags > u64::from(u32::MAX) || raw_flags as u32 & !O_ALL != 0 {
+    // An `int` argument: the upper half of the register is the caller's junk.
+    let flags = ctx.arg(1) as u32;
+    if flags & !O_ALL != 0 {
         return Err(Errno::EINVAL);
     }
-    let flags = raw_flags as u32;
     let path = path_arg(ctx, 0)?;
     let (fs, cwd) = fs_and_cwd(ctx)?;
-    let ip = fs.open_inode(&cwd, path.as_bytes(), flags);
+    let ip = fs.open_inode(&cwd, &path, flags);
     drop(cwd);
     let ip = ip?;
     let readable = flags & O_WRONLY == 0;
@@ -182,7 +182,7 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
 pub fn chdir(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
     let (fs, cwd) = fs_and_cwd(ctx)?;
-    let new = fs.chdir_lookup(&cwd, path.as_bytes());
+    let new = fs.chdir_lookup(&cwd, &path);
     drop(cwd);
     let old = ctx.proc.cwd.lock().replace(new?);
     drop(old);
@@ -197,24 +197,24 @@ pub fn mknod(ctx: &mut Ctx) -> Result<i64, Errno> {
         i16::try_from(minor).map_err(|_| Errno::EINVAL)?,
     );
     let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.mknod(&cwd, path.as_bytes(), major, minor).map(|()| 0)
+    fs.mknod(&cwd, &path, major, minor).map(|()| 0)
 }
 
 pub fn unlink(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
     let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.unlink(&cwd, path.as_bytes()).map(|()| 0)
+    fs.unlink(&cwd, &path).map(|()| 0)
 }
 
 pub fn mkdir(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
     let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.mkdir(&cwd, path.as_bytes()).map(|()| 0)
+    fs.mkdir(&cwd, &path).map(|()| 0)
 }
 
 pub fn link(ctx: &mut Ctx) -> Result<i64, Errno> {
     let old = path_arg(ctx, 0)?;
     let new = path_arg(ctx, 1)?;
     let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.link(&cwd, old.as_bytes(), new.as_bytes()).map(|()| 0)
+    fs.link(&cwd, &old, &new).map(|()| 0)
 }

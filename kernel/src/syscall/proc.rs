@@ -1,7 +1,6 @@
 //! Process system calls: fork, exit, wait, kill, exec, getpid, sbrk, sleep,
 //! uptime, yield and the process listing.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
@@ -47,16 +46,15 @@ pub fn kill(ctx: &mut Ctx) -> Result<i64, Errno> {
 }
 
 /// Reads a NUL-terminated path argument.
-pub(super) fn path_arg(ctx: &Ctx, i: usize) -> Result<String, Errno> {
+pub(super) fn path_arg(ctx: &Ctx, i: usize) -> Result<Vec<u8>, Errno> {
     let addr = ctx.arg(i);
-    let bytes = with_mm(ctx, |mm| mm.copy_in_str(addr, MAXPATH - 1))?;
-    String::from_utf8(bytes).map_err(|_| Errno::ENOENT)
+    with_mm(ctx, |mm| mm.copy_in_str(addr, MAXPATH - 1))
 }
 
 pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
     let argv = ctx.arg(1);
-    let mut args: Vec<String> = Vec::new();
+    let mut args: Vec<Vec<u8>> = Vec::new();
     let mut total = 0usize;
     with_mm(ctx, |mm| {
         for i in 0.. {
@@ -78,7 +76,7 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
             if total > MAXARGBYTES {
                 return Err(Errno::E2BIG);
             }
-            args.push(String::from_utf8_lossy(&s).into_owned());
+            args.push(s);
         }
         Ok(())
     })?;

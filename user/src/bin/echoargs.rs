@@ -5,13 +5,21 @@
 #![no_std]
 #![no_main]
 
-use ulib::{entry, println, Args};
+use ulib::fd::{write_all, STDOUT};
+use ulib::prelude::*;
+use ulib::{entry, Args};
 
 entry!(main);
 
 fn main(args: Args) -> i32 {
-    for (i, a) in args.enumerate() {
-        println!("argv[{i}]={a}");
+    // The bytes as given (not decoded as UTF-8), so tests see exactly what exec passed.
+    for i in 0..args.argc() {
+        let mut line = format!("argv[{i}]=").into_bytes();
+        line.extend_from_slice(args.bytes(i).unwrap_or_default());
+        line.push(b'\n');
+        if write_all(STDOUT, &line).is_err() {
+            return 1;
+        }
     }
     0
 }

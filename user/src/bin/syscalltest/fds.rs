@@ -122,3 +122,60 @@ pub fn emfile() -> TestResult {
     ensure_eq!(open_fds(), before, "descriptors open afterwards");
     Ok(())
 }
+
+/// A write into a pipe whose reader leaves part-way returns the bytes the
+/// pipe took, not `EPIPE`: the reader takes 5000 bytes, waits until the
+/// writer has filled the pipe again and sleeps, and closes; the writer's
+/// one 12 KiB write must report 5000 + the pipe's capacity.
+pub fn pipe_write_counts_what_went_in() -> TestResult {
+    use ulib::abi::syscall::{proc_state, ProcInfo};
+    const PIPESIZE: usize = 4096;
+    const TAKEN: usize = 5000;
+    let p = Pipe::new()?;
+    let (r, w) = (p.r, p.w);
+    let pid = ulib::process::spawn(|| {
+        let _ = fd::close(r);
+        let data = vec![0x42u8; 3 * PIPESIZE];
+        match fd::write(w, &data) {
+            Ok(n) => n as i32,
+            Err(e) => -(e as i32),
+        }
+    })
+    .map_err(errno("fork"))?;
+    fd::close(p.w).map_err(errno("close the write end"))?;
+    let mut buf = vec![0u8; TAKEN];
+    let mut got = 0;
+    while got < TAKEN {
+        match fd::read(r, &mut buf[got..]) {
+            Ok(0) => return Err(format!("end of file after {got} bytes")),
+            Ok(n) => got += n,
+            Err(e) => return Err(format!("read: {e:?}")),
+        }
+    }
+    // The writer sleeps only on a full pipe.
+    let mut rows = vec![ProcInfo::default(); ulib::abi::limits::NPROC];
+    let t0 = ulib::process::uptime();
+    loop {
+        let n = ulib::process::ps(&mut rows).map_err(errno("ps"))?;
+        if rows[..n]
+            .iter()
+            .any(|row| row.pid == pid && row.state == proc_state::SLEEPING)
+        {
+            break;
+        }
+        ensure!(
+            ulib::process::uptime() - t0 < 1000,
+            "the writer never slept on the full pipe"
+        );
+        let _ = ulib::process::sleep(1);
+    }
+    fd::close(r).map_err(errno("close the read end"))?;
+    core::mem::forget(p);
+    let status = ulib::test::reap(pid)?;
+    ensure_eq!(
+        status,
+        (TAKEN + PIPESIZE) as i32,
+        "the write's result (negative: -errno)"
+    );
+    Ok(())
+}

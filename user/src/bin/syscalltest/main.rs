@@ -6,8 +6,10 @@
 //! read-only memory for calls that write, ranges running off the end of
 //! mapped memory), huge lengths, bad descriptors, unknown call numbers,
 //! junk in the upper half of `int` arguments, and each call's documented
-//! errors (`ECHILD`, `ESRCH`, `ENOENT`, `ENOEXEC`, `E2BIG`, `ENAMETOOLONG`,
-//! `ENOMEM`, `EINVAL`, `EMFILE`, `ENOSYS`).
+//! errors (`ECHILD`, `ESRCH`, `EPERM`, `ENOENT`, `ENOEXEC`, `E2BIG`,
+//! `ENAMETOOLONG`, `ENOMEM`, `EINVAL`, `EMFILE`, `ENOSYS`), and a pipe
+//! write cut short by its reader. (It runs without a disk; the cases that
+//! need files are in usertests' `cabi` module.)
 //!
 //! Prints `test NAME: ok` or `test NAME: FAILED: why` per test and ends with
 //! `N passed, M failed`; exits 0 only if nothing failed. Arguments select
@@ -35,6 +37,10 @@ const TESTS: &[Test] = &[
     Test::new("wrong_direction_fds", fds::wrong_direction),
     Test::new("close_twice", fds::close_twice),
     Test::new("dup_and_pipe_emfile", fds::emfile),
+    Test::new(
+        "pipe_write_counts_what_went_in",
+        fds::pipe_write_counts_what_went_in,
+    ),
     Test::new("read_bad_buffers", pointers::read_bad_buffers),
     Test::new("read_huge_lengths", pointers::read_huge_lengths),
     Test::new("write_bad_buffers", pointers::write_bad_buffers),
@@ -57,6 +63,7 @@ const TESTS: &[Test] = &[
     Test::new("wait_no_children", misc::wait_no_children),
     Test::new("kill_no_such_process", misc::kill_no_such_process),
     Test::new("kill_zombie", misc::kill_zombie),
+    Test::new("kill_init_refused", misc::kill_init_refused),
     Test::new("sleep_negative", misc::sleep_negative),
     Test::new("sbrk_limits", memory::sbrk_limits),
     Test::new("sbrk_past_free_memory", memory::sbrk_past_free_memory),

@@ -145,6 +145,19 @@ pub fn kill_no_such_process() -> TestResult {
     all_fail_with("kill", &results, Errno::ESRCH)
 }
 
+/// Init (pid 1) adopts orphans and keeps the shell running: not killable.
+pub fn kill_init_refused() -> TestResult {
+    ensure_eq!(process::kill(1), Err(Errno::EPERM), "kill(1)");
+    let mut rows = vec![ProcInfo::default(); NPROC];
+    let n = process::ps(&mut rows).map_err(errno("ps"))?;
+    let init = rows[..n].iter().find(|r| r.pid == 1);
+    ensure!(
+        init.is_some_and(|r| r.state != proc_state::ZOMBIE),
+        "init after kill(1): {init:?}"
+    );
+    Ok(())
+}
+
 /// Ticks to wait for a child to become a zombie.
 const ZOMBIE_TIMEOUT: u64 = 500;
 

@@ -12,13 +12,14 @@
 //! The tests are grouped by subject, one module each: `files`, `bigfiles`,
 //! `dirs`, `pointers` (bad addresses and descriptors), `limits`, `procs`,
 //! `memory`, `concurrent`, `shell` (the shell and tools end to end),
-//! `slow`.
+//! `cabi` (what C callers pass that the Rust wrappers never do), `slow`.
 // No host tests here: `cargo test`/`clippy --all-targets` build an empty crate.
 #![cfg(not(test))]
 #![no_std]
 #![no_main]
 
 mod bigfiles;
+mod cabi;
 mod concurrent;
 mod dirs;
 mod files;
@@ -87,6 +88,8 @@ const TESTS: &[Test] = tests! {
     fork_fork: procs::fork_fork,
     exec_args: procs::exec_args,
     exec_errors: procs::exec_errors,
+    open_flags_low_32_bits: cabi::open_flags_low_32_bits,
+    non_utf8_names_and_args: cabi::non_utf8_names_and_args,
     pipe_transfer: procs::pipe_transfer,
     pipe_broken: procs::pipe_broken,
     kill_status: procs::kill_status,
