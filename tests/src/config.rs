@@ -40,6 +40,12 @@ impl QemuConfig {
         }
     }
 
+    /// Sets the guest memory (`-m`, e.g. `128M`).
+    pub fn mem(mut self, mem: &str) -> QemuConfig {
+        self.mem = mem.to_string();
+        self
+    }
+
     /// Sets the kernel command line (e.g. `test=boot`).
     pub fn append(mut self, cmdline: &str) -> QemuConfig {
         self.append = cmdline.to_string();

@@ -146,26 +146,36 @@ fn session_8cpu_kvm() -> Result<(), TestFailure> {
 
 /// Runs usertests from the shell and checks its closing line.
 fn usertests(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
-    if skip_if_unusable(accel) {
+    run_usertests(QemuConfig::new(cpus, accel), "usertests")
+}
+
+/// Boots `config` (unless its accelerator is unusable), types `command`
+/// (a usertests command line) and expects `N passed, 0 failed` and a clean disk.
+fn run_usertests(config: QemuConfig, command: &str) -> Result<(), TestFailure> {
+    if skip_if_unusable(config.accel) {
         return Ok(());
     }
-    let mut sh = Shell::boot(cpus, accel, CMD)?;
+    let what = format!(
+        "{command} -smp {} {} {}",
+        config.cpus, config.accel, config.mem
+    );
+    let mut sh = Shell::boot_with(config, CMD)?;
     let started = std::time::Instant::now();
-    sh.qemu.send_line("usertests")?;
+    sh.qemu.send_line(command)?;
     let summary = sh.qemu.wait_for_line_matching(
         "usertests' closing `N passed, M failed` line",
         |l| l.ends_with(" failed") && l.contains(" passed, "),
         USERTESTS,
     )?;
     berth_tests::note(&format!(
-        "usertests -smp {cpus} {accel}: {summary} in {:.1} s",
+        "{what}: {summary} in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
     expect(&sh, summary.ends_with(" 0 failed"), || {
-        format!("usertests: {summary}")
+        format!("{command}: {summary}")
     })?;
     sh.qemu.wait_for("$ ", CMD)?;
-    power_off_clean(sh, "usertests").map(drop)
+    power_off_clean(sh, command).map(drop)
 }
 
 #[test]
@@ -188,9 +198,6 @@ fn usertests_2cpu_kvm() -> Result<(), TestFailure> {
     usertests(2, Accel::Kvm)
 }
 
-// Under this machine's KVM (a software PVM that emulates a non-PVM kernel's
-// supervisor code) usertests takes ~15 minutes per run, so the other CPU
-// counts run in `make test-full`, not in `make test`'s 25-minute budget.
 #[test]
 fn usertests_1cpu_kvm() -> Result<(), TestFailure> {
     usertests(1, Accel::Kvm)
@@ -199,6 +206,31 @@ fn usertests_1cpu_kvm() -> Result<(), TestFailure> {
 #[test]
 fn usertests_8cpu_kvm() -> Result<(), TestFailure> {
     usertests(8, Accel::Kvm)
+}
+
+/// Hostile load that must end in error codes, never a panic: ~1000
+/// processes holding ~32 pipes each (usertests' `pipe_bomb`), with the
+/// default 512 MiB (descriptors run out first) and with 128 MiB (frames
+/// run out first: `ENOMEM` from fork and pipe).
+#[test]
+fn pipe_bomb_2cpu_tcg() -> Result<(), TestFailure> {
+    run_usertests(QemuConfig::new(2, Accel::Tcg), "usertests pipe_bomb")
+}
+
+#[test]
+fn pipe_bomb_128m_2cpu_tcg() -> Result<(), TestFailure> {
+    run_usertests(
+        QemuConfig::new(2, Accel::Tcg).mem("128M"),
+        "usertests pipe_bomb",
+    )
+}
+
+#[test]
+fn pipe_bomb_8cpu_kvm() -> Result<(), TestFailure> {
+    run_usertests(
+        QemuConfig::new(8, Accel::preferred()),
+        "usertests pipe_bomb",
+    )
 }
 
 /// Byte `off` of fswriter's file `k` (user/src/bin/fswriter.rs).

@@ -4,16 +4,20 @@
 //! sleep while it is full and a reader is open. Writing with no reader left
 //! is `EPIPE`; reading with no writer left and nothing buffered is end of
 //! file. A sleeping reader or writer that is killed returns `EINTR`.
+//! The ring is a frame of its own ([`Page`]), not heap: users choose how
+//! many pipes exist, and a failed frame allocation is only an `ENOMEM`.
 
 use berth_abi::errno::Errno;
 
+use crate::mm::frame::FRAME_SIZE;
+use crate::mm::page::Page;
 use crate::sync::{SpinLock, WaitQueue};
 
-/// Bytes a pipe buffers.
-pub const PIPESIZE: usize = 4096;
+/// Bytes a pipe buffers: one page.
+pub const PIPESIZE: usize = FRAME_SIZE as usize;
 
 struct Inner {
-    buf: [u8; PIPESIZE],
+    buf: Page,
     nread: usize,
     nwrite: usize,
     reader_open: bool,
@@ -31,12 +35,13 @@ fn killed() -> bool {
 }
 
 impl Pipe {
-    pub fn new() -> Pipe {
-        Pipe {
+    /// An empty pipe with both ends open; `ENOMEM` without a free frame.
+    pub fn new() -> Result<Pipe, Errno> {
+        Ok(Pipe {
             inner: SpinLock::new(
                 "pipe",
                 Inner {
-                    buf: [0; PIPESIZE],
+                    buf: Page::new()?,
                     nread: 0,
                     nwrite: 0,
                     reader_open: true,
@@ -45,7 +50,7 @@ impl Pipe {
             ),
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
-        }
+        })
     }
 
     /// Writes all of `data`, sleeping while the pipe is full. When the
@@ -81,8 +86,8 @@ impl Pipe {
             let n = space.min(data.len() - i);
             let at = g.nwrite % PIPESIZE;
             let first = n.min(PIPESIZE - at);
-            g.buf[at..at + first].copy_from_slice(&data[i..i + first]);
-            g.buf[..n - first].copy_from_slice(&data[i + first..i + n]);
+            g.buf.bytes_mut()[at..at + first].copy_from_slice(&data[i..i + first]);
+            g.buf.bytes_mut()[..n - first].copy_from_slice(&data[i + first..i + n]);
             g.nwrite += n;
             i += n;
         }
@@ -102,8 +107,8 @@ impl Pipe {
         let n = out.len().min(g.nwrite - g.nread);
         let at = g.nread % PIPESIZE;
         let first = n.min(PIPESIZE - at);
-        out[..first].copy_from_slice(&g.buf[at..at + first]);
-        out[first..n].copy_from_slice(&g.buf[..n - first]);
+        out[..first].copy_from_slice(&g.buf.bytes()[at..at + first]);
+        out[first..n].copy_from_slice(&g.buf.bytes()[..n - first]);
         g.nread += n;
         drop(g);
         self.writable.wake_all();
@@ -118,11 +123,5 @@ impl Pipe {
     pub fn close_writer(&self) {
         self.inner.lock().writer_open = false;
         self.readable.wake_all();
-    }
-}
-
-impl Default for Pipe {
-    fn default() -> Self {
-        Self::new()
     }
 }

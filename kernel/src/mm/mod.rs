@@ -6,9 +6,11 @@
 //! carves the kernel heap out of the rest. Kernel stacks are physically
 //! contiguous runs reached through the direct map (no guard page yet: the
 //! double-fault IST stack at least reports an overflow that faults).
+//! [`page::Page`] lends single frames out as kernel buffers.
 
 pub mod frame;
 pub mod heap;
+pub mod page;
 pub mod uvm;
 
 use frame::{FrameBitmap, FRAME_SIZE};

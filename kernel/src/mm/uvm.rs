@@ -336,17 +336,17 @@ impl AddressSpace {
             let bytes = unsafe {
                 core::slice::from_raw_parts((phys_to_virt(pa) + off) as *const u8, avail)
             };
-            if let Some(nul) = bytes.iter().position(|&b| b == 0) {
-                if out.len() + nul > max {
-                    return Err(Errno::ENAMETOOLONG);
-                }
-                out.extend_from_slice(&bytes[..nul]);
-                return Ok(out);
-            }
-            if out.len() + avail > max {
+            let take = bytes.iter().position(|&b| b == 0).unwrap_or(avail);
+            if out.len() + take > max {
                 return Err(Errno::ENAMETOOLONG);
             }
-            out.extend_from_slice(bytes);
+            // Up to `max` bytes (64 KiB for an exec argument) a caller
+            // chooses: a full heap is the caller's ENOMEM, not a panic.
+            out.try_reserve(take).map_err(|_| Errno::ENOMEM)?;
+            out.extend_from_slice(&bytes[..take]);
+            if take < avail {
+                return Ok(out);
+            }
             va += avail as u64;
         }
     }

@@ -88,7 +88,7 @@ pub fn dup(ctx: &mut Ctx) -> Result<i64, Errno> {
 pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
     let addr = ctx.arg(0);
     with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
-    let p = Arc::new(Pipe::new());
+    let p = Arc::new(Pipe::new()?);
     let r = Arc::new(File {
         kind: FileKind::PipeReader(p.clone()),
         readable: true,

@@ -120,6 +120,7 @@ const TESTS: &[Test] = tests! {
 const SLOW: &[Test] = tests! {
     disk_full: slow::disk_full,
     inodes_full: slow::inodes_full,
+    pipe_bomb: limits::pipe_bomb,
 };
 
 fn main(args: Args) -> i32 {
