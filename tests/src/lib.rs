@@ -28,6 +28,7 @@ pub mod lines;
 pub mod qemu;
 pub mod report;
 pub mod shell;
+pub mod symbols;
 
 use std::time::Duration;
 

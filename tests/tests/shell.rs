@@ -233,6 +233,35 @@ fn pipe_bomb_8cpu_kvm() -> Result<(), TestFailure> {
     )
 }
 
+/// A program aimed at the `syscall` entry's address (read from the kernel
+/// ELF): faked calls with hostile registers kill only that program, and a
+/// user NT flag does not reach the kernel (user/src/bin/entryprobe.rs).
+fn entry_probe(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
+    if skip_if_unusable(accel) {
+        return Ok(());
+    }
+    let entry = berth_tests::symbols::kernel_symbol("syscall_entry")?;
+    let mut sh = Shell::boot(cpus, accel, CMD)?;
+    let out = sh.run(&format!("entryprobe {entry:#x}"), CMD)?;
+    expect(&sh, out.lines().any(|l| l == "4 passed, 0 failed"), || {
+        format!("entryprobe printed:\n{out}")
+    })?;
+    let alive = sh.run("echo alive", CMD)?;
+    expect(&sh, alive == "alive\n", || {
+        format!("after entryprobe: {alive:?}")
+    })
+}
+
+#[test]
+fn entry_probe_1cpu_tcg() -> Result<(), TestFailure> {
+    entry_probe(1, Accel::Tcg)
+}
+
+#[test]
+fn entry_probe_2cpu_kvm() -> Result<(), TestFailure> {
+    entry_probe(2, Accel::Kvm)
+}
+
 /// Byte `off` of fswriter's file `k` (user/src/bin/fswriter.rs).
 fn pattern(k: usize, off: usize) -> u8 {
     (k.wrapping_mul(31) + off.wrapping_mul(7) + off / 251) as u8

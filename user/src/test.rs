@@ -197,7 +197,13 @@ pub fn run_with<'a>(
 /// the report on fd 1 (one write per line) and returns the exit status:
 /// 0 if nothing failed, else 1.
 pub fn run(tests: &[Test], args: crate::Args) -> i32 {
-    let (_, failed) = run_with(tests, args.skip(1), &mut Stdout);
+    run_selected(tests, args.skip(1))
+}
+
+/// Like [`run`], with the selection given directly (for programs whose
+/// first arguments are not test names).
+pub fn run_selected<'a>(tests: &[Test], names: impl Iterator<Item = &'a str> + Clone) -> i32 {
+    let (_, failed) = run_with(tests, names, &mut Stdout);
     i32::from(failed != 0)
 }
 

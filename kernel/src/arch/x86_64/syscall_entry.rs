@@ -85,17 +85,31 @@ extern "C" {
     fn syscall_dispatch(frame: &mut TrapFrame);
 }
 
+/// Flags a user program can set itself (`popf` at CPL 3): carry, parity,
+/// adjust, zero, sign, trap, direction, overflow, nested task, alignment
+/// check, ID. IOPL, IF, VM and RF are the kernel's.
+const USER_SETTABLE_RFLAGS: u64 = 0x24_4DD5;
+/// IF and the always-one bit 1.
+const USER_FIXED_RFLAGS: u64 = 0x202;
+
 /// Whether a user-mode fault is a `syscall` the hypervisor delivered without
-/// raising the privilege level (see the module header).
+/// raising the privilege level (see the module header). The return address
+/// in rcx must be a user address, as the CPU's own `syscall` leaves it: a
+/// program jumping here with anything else in rcx just faults.
 pub fn is_misdelivered_syscall(frame: &TrapFrame, cr2: u64) -> bool {
     let entry = syscall_entry as *const () as u64;
-    frame.vector == u64::from(super::idt::VECTOR_PAGE_FAULT) && frame.rip == entry && cr2 == entry
+    frame.vector == u64::from(super::idt::VECTOR_PAGE_FAULT)
+        && frame.rip == entry
+        && cr2 == entry
+        && frame.rcx < super::paging::USER_END
 }
 
-/// Runs the system call a misdelivered `syscall` asked for, from the fault's frame.
+/// Runs the system call a misdelivered `syscall` asked for, from the fault's
+/// frame. r11 comes from the program (nothing stops it from jumping here with
+/// IOPL 3 asked for in r11), so only the flags it could set anyway survive.
 pub fn redeliver_syscall(frame: &mut TrapFrame) {
     frame.rip = frame.rcx;
-    frame.rflags = frame.r11;
+    frame.rflags = (frame.r11 & USER_SETTABLE_RFLAGS) | USER_FIXED_RFLAGS;
     frame.vector = SYSCALL_VECTOR;
     frame.error_code = 0;
     // SAFETY: the dispatcher takes the same frame layout the entry builds.
@@ -108,11 +122,13 @@ pub fn init_this_cpu() {
     // with base 0x10 giving user data 0x18 and user code 0x20 (see gdt.rs).
     let star = ((u64::from(KERNEL_DATA)) << 48) | ((u64::from(KERNEL_CODE)) << 32);
     // SAFETY: the entry point exists, GDT layout matches STAR, and the FMASK
-    // clears IF/TF/DF/AC so the entry runs with interrupts off and DF clear.
+    // clears IF/TF/DF/AC/NT so the entry runs with interrupts off, DF clear,
+    // and without a user's NT flag (with NT set, the kernel's next `iretq`
+    // would fault: a task return, which long mode refuses).
     unsafe {
         wrmsr(MSR_STAR, star);
         wrmsr(MSR_LSTAR, syscall_entry as *const () as u64);
-        wrmsr(MSR_FMASK, 0x4_0700);
+        wrmsr(MSR_FMASK, 0x4_4700);
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
     }
 }
