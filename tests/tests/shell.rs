@@ -211,7 +211,9 @@ fn usertests_8cpu_kvm() -> Result<(), TestFailure> {
 /// Hostile load that must end in error codes, never a panic: ~1000
 /// processes holding ~32 pipes each (usertests' `pipe_bomb`), with the
 /// default 512 MiB (descriptors run out first) and with 128 MiB (frames
-/// run out first: `ENOMEM` from fork and pipe).
+/// run out first: `ENOMEM` from fork and pipe). TCG only: under this
+/// machine's KVM the ~1000 forks of usertests' 250 KiB image take over
+/// 15 minutes (measured: ~1 process a second, 905 alive after 586 s).
 #[test]
 fn pipe_bomb_2cpu_tcg() -> Result<(), TestFailure> {
     run_usertests(QemuConfig::new(2, Accel::Tcg), "usertests pipe_bomb")
@@ -221,14 +223,6 @@ fn pipe_bomb_2cpu_tcg() -> Result<(), TestFailure> {
 fn pipe_bomb_128m_2cpu_tcg() -> Result<(), TestFailure> {
     run_usertests(
         QemuConfig::new(2, Accel::Tcg).mem("128M"),
-        "usertests pipe_bomb",
-    )
-}
-
-#[test]
-fn pipe_bomb_8cpu_kvm() -> Result<(), TestFailure> {
-    run_usertests(
-        QemuConfig::new(8, Accel::preferred()),
         "usertests pipe_bomb",
     )
 }

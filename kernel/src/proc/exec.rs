@@ -14,7 +14,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
-use berth_abi::limits::{MAXARG, MAXARGBYTES, USER_STACK_TOP};
+use berth_abi::limits::{MAXARG, MAXARGBYTES, MAX_USER_MEMORY, USER_STACK_TOP};
 
 use super::elf::{self, ReadAt};
 use super::Proc;
@@ -36,6 +36,15 @@ pub fn load<F: ReadAt + ?Sized>(
         return Err(Errno::E2BIG);
     }
     let exe = elf::parse(file, STACK_BOTTOM)?;
+    // The same ceiling as the heap's break (sbrk): a program whose image
+    // alone reaches past it could not be given the memory.
+    if exe
+        .segments
+        .iter()
+        .any(|s| s.vaddr + s.memsz > MAX_USER_MEMORY)
+    {
+        return Err(Errno::ENOMEM);
+    }
     let mut top = 0;
     let mut chunk = alloc::vec![0u8; LOAD_CHUNK];
     for s in &exe.segments {

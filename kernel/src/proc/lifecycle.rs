@@ -202,9 +202,13 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
         }
     }
 
-    let parent = p.identity.lock().parent.upgrade();
     p.identity.lock().exit_status = status;
-    sched::exit_switch(p, move || {
+    sched::exit_switch(p, |p| {
+        // The parent is read only now that we are a zombie: a parent exiting
+        // at the same time either still lists us (and hands us, a zombie, to
+        // init, waking it) or has already made init our parent (whom we
+        // wake). Read earlier, we could wake a parent that had given us away.
+        let parent = p.identity.lock().parent.upgrade();
         if let Some(parent) = parent {
             // A parent in wait() holds its children lock from its zombie
             // check until it is registered on child_exited; taking that lock
@@ -334,7 +338,7 @@ pub fn process_rows(max: usize) -> Vec<ProcInfo> {
             }
         })
         .collect();
-    rows.sort_by_key(|r| r.pid);
+    rows.sort_unstable_by_key(|r| r.pid);
     rows.truncate(max);
     rows
 }

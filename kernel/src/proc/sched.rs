@@ -299,11 +299,12 @@ pub fn make_runnable_if_sleeping(p: Arc<Proc>) {
 }
 
 /// Ends the current process for good: marks it a zombie and leaves the CPU.
-/// The caller has done all other exit work.
-pub fn exit_switch(p: Arc<Proc>, on_zombie: impl FnOnce()) -> ! {
+/// The caller has done all other exit work; `on_zombie` runs once the
+/// process is a zombie, under its sched_lock.
+pub fn exit_switch(p: Arc<Proc>, on_zombie: impl FnOnce(&Proc)) -> ! {
     let guard = p.sched_lock.lock();
     p.set_state(State::Zombie);
-    on_zombie();
+    on_zombie(&p);
     core::mem::forget(guard);
     let raw: *const Proc = Arc::as_ptr(&p);
     drop(p);

@@ -10,6 +10,7 @@ use berth_abi::syscall::ProcInfo;
 
 use super::Ctx;
 use crate::proc::{exec as pexec, lifecycle, sched};
+use crate::sync::SleepLock;
 
 /// Runs `f` on the caller's address space.
 pub(super) fn with_mm<R>(
@@ -51,11 +52,29 @@ pub(super) fn path_arg(ctx: &Ctx, i: usize) -> Result<Vec<u8>, Errno> {
     with_mm(ctx, |mm| mm.copy_in_str(addr, MAXPATH - 1))
 }
 
+/// Argument bytes an `exec` may hold in kernel heap without taking
+/// [`BIG_ARGS`].
+const SMALL_ARGS_BYTES: usize = 4096;
+
+/// Held by the one `exec` at a time whose arguments exceed
+/// [`SMALL_ARGS_BYTES`] (up to `MAXARGBYTES`, 64 KiB): a thousand processes
+/// exec'ing with the largest arguments at once would otherwise hold 64 MiB
+/// of kernel heap, about all of it on a 512 MiB machine.
+static BIG_ARGS: SleepLock<()> = SleepLock::new("exec args", ());
+
 pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
     let argv = ctx.arg(1);
     let mut args: Vec<Vec<u8>> = Vec::new();
     let mut total = 0usize;
+    let mut big = None;
+    let too_long_is_e2big = |e| {
+        if e == Errno::ENAMETOOLONG {
+            Errno::E2BIG
+        } else {
+            e
+        }
+    };
     with_mm(ctx, |mm| {
         for i in 0.. {
             let ptr = mm.read_u64(argv.checked_add(8 * i).ok_or(Errno::EFAULT)?)?;
@@ -65,13 +84,22 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
             if i as usize >= MAXARG {
                 return Err(Errno::E2BIG);
             }
-            let s = mm.copy_in_str(ptr, MAXARGBYTES).map_err(|e| {
-                if e == Errno::ENAMETOOLONG {
-                    Errno::E2BIG
+            let small_room = SMALL_ARGS_BYTES.saturating_sub(total + 1);
+            let s = match mm.copy_in_str(
+                ptr,
+                if big.is_some() {
+                    MAXARGBYTES
                 } else {
-                    e
+                    small_room
+                },
+            ) {
+                Err(Errno::ENAMETOOLONG) if big.is_none() => {
+                    big = Some(BIG_ARGS.lock());
+                    mm.copy_in_str(ptr, MAXARGBYTES - total)
+                        .map_err(too_long_is_e2big)?
                 }
-            })?;
+                other => other.map_err(too_long_is_e2big)?,
+            };
             total += s.len() + 1;
             if total > MAXARGBYTES {
                 return Err(Errno::E2BIG);
@@ -81,6 +109,8 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
         Ok(())
     })?;
     pexec::exec(&ctx.proc, &path, &args, ctx.frame)?;
+    drop(args);
+    drop(big);
     Ok(0)
 }
 
@@ -110,8 +140,14 @@ pub fn yield_cpu(_ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
+/// One `ps` at a time: a listing holds ~100 KiB of kernel heap while it
+/// is built and copied out, and a thousand preempted callers at once could
+/// otherwise run the heap dry.
+static PS_LOCK: SleepLock<()> = SleepLock::new("ps", ());
+
 pub fn ps(ctx: &mut Ctx) -> Result<i64, Errno> {
     let (out, max) = (ctx.arg(0), ctx.arg(1) as usize);
+    let _one_at_a_time = PS_LOCK.lock();
     let rows = lifecycle::process_rows(max);
     let size = core::mem::size_of::<ProcInfo>();
     let mut bytes = Vec::with_capacity(rows.len() * size);

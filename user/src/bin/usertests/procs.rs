@@ -2,7 +2,7 @@
 //! kill, sleep and uptime, orphans.
 
 use ulib::abi::fcntl::{O_CREATE, O_RDWR};
-use ulib::abi::limits::{KILLED_STATUS, MAXARG};
+use ulib::abi::limits::{KILLED_STATUS, MAXARG, MAX_USER_MEMORY};
 use ulib::fd;
 use ulib::prelude::*;
 use ulib::process::{self, Fork};
@@ -166,6 +166,21 @@ pub fn exec_errors() -> TestResult {
         )?;
     }
     unlink("cutelf")?;
+    // A segment whose memory (bss) reaches past MAX_USER_MEMORY: ENOMEM,
+    // refused before any of it is allocated.
+    let mut huge = program.clone();
+    let last = *load_headers(&huge)
+        .last()
+        .ok_or("/echoargs has no PT_LOAD")?;
+    let vaddr = le_field(&huge, last + 16, 8) as u64;
+    huge[last + 40..last + 48].copy_from_slice(&(MAX_USER_MEMORY + 4096 - vaddr).to_le_bytes());
+    write_file("hugebss", &huge)?;
+    want_err(
+        "exec of a program whose bss ends past MAX_USER_MEMORY",
+        Err::<(), _>(process::exec("hugebss", &["hugebss"])),
+        Errno::ENOMEM,
+    )?;
+    unlink("hugebss")?;
     let too_many: Vec<&str> = (0..=MAXARG).map(|_| "x").collect();
     want_err(
         "exec with MAXARG + 1 arguments",
@@ -179,18 +194,31 @@ pub fn exec_errors() -> TestResult {
     Ok(())
 }
 
-/// Where the file bytes of an ELF64 image's last `PT_LOAD` segment end.
-fn loaded_file_end(elf: &[u8]) -> usize {
-    let field = |at: usize, len: usize| {
-        elf.get(at..at + len).map_or(0, |b| {
-            b.iter().rev().fold(0usize, |v, &x| v << 8 | usize::from(x))
-        })
-    };
-    let (phoff, phentsize, phnum) = (field(32, 8), field(54, 2), field(56, 2));
+/// Little-endian field of `len` bytes at `at` (0 past the end).
+fn le_field(elf: &[u8], at: usize, len: usize) -> usize {
+    elf.get(at..at + len).map_or(0, |b| {
+        b.iter().rev().fold(0usize, |v, &x| v << 8 | usize::from(x))
+    })
+}
+
+/// Offsets of an ELF64 image's `PT_LOAD` program headers.
+fn load_headers(elf: &[u8]) -> Vec<usize> {
+    let (phoff, phentsize, phnum) = (
+        le_field(elf, 32, 8),
+        le_field(elf, 54, 2),
+        le_field(elf, 56, 2),
+    );
     (0..phnum)
         .map(|i| phoff + i * phentsize)
-        .filter(|&ph| field(ph, 4) == 1)
-        .map(|ph| field(ph + 8, 8) + field(ph + 32, 8))
+        .filter(|&ph| le_field(elf, ph, 4) == 1)
+        .collect()
+}
+
+/// Where the file bytes of an ELF64 image's last `PT_LOAD` segment end.
+fn loaded_file_end(elf: &[u8]) -> usize {
+    load_headers(elf)
+        .into_iter()
+        .map(|ph| le_field(elf, ph + 8, 8) + le_field(elf, ph + 32, 8))
         .max()
         .unwrap_or(0)
 }
