@@ -137,6 +137,13 @@ pub fn in_child(f: impl FnOnce() -> TestResult) -> TestResult {
     }
 }
 
+/// Runs `f` in a child process; returns the child's exit status (what
+/// `f` returned, or what the kernel made of its death).
+pub fn status_of(f: impl FnOnce() -> i32) -> Result<i32, String> {
+    let pid = process::spawn(f).map_err(errno("fork"))?;
+    reap(pid)
+}
+
 /// Runs `f` in a child whose fd 1 is a pipe: returns everything the child
 /// (or a program it execs) wrote there, and its exit status.
 pub fn capture(f: impl FnOnce() -> i32) -> Result<(Vec<u8>, i32), String> {

@@ -21,7 +21,7 @@ use ulib::ensure_eq;
 use ulib::prelude::*;
 use ulib::process;
 use ulib::sys::nr;
-use ulib::test::{self, reap, Test, TestResult};
+use ulib::test::{self, reap, status_of, Test, TestResult};
 
 entry!(main);
 
@@ -55,12 +55,6 @@ fn fake_syscall(nr: u64, rflags: u64, bad_return: u64) -> u64 {
         );
     }
     ret
-}
-
-/// Runs `f` in a child and returns its exit status.
-fn status_of(f: impl FnOnce() -> i32) -> Result<i32, String> {
-    let pid = process::spawn(f).map_err(|e| format!("fork: -{e:?}"))?;
-    reap(pid)
 }
 
 fn faked_call_is_served() -> TestResult {

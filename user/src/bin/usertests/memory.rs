@@ -3,27 +3,11 @@
 
 use ulib::abi::limits::{KILLED_STATUS, MAX_USER_MEMORY};
 use ulib::prelude::*;
-use ulib::process::{self, Fork};
-use ulib::test::TestResult;
+use ulib::process;
+use ulib::test::{status_of, TestResult};
 use ulib::{ensure, ensure_eq};
 
 use crate::util::{ok, want_err, PAGE};
-
-/// Runs `f` in a child and returns its exit status.
-fn status_of(f: impl FnOnce()) -> Result<i32, String> {
-    match process::fork() {
-        Ok(Fork::Child) => {
-            f();
-            process::exit(0)
-        }
-        Ok(Fork::Parent(pid)) => {
-            let (p, s) = ok("wait", process::wait())?;
-            ensure_eq!(p, pid, "pid from wait");
-            Ok(s)
-        }
-        Err(e) => Err(format!("fork: {e:?}")),
-    }
-}
 
 /// Grow, use every byte, shrink back; the memory past the break is gone.
 pub fn sbrk_basic() -> TestResult {
@@ -52,7 +36,7 @@ pub fn sbrk_basic() -> TestResult {
         let child = unsafe { core::slice::from_raw_parts_mut(a, N) };
         let same = child.iter().enumerate().all(|(i, &b)| b == i as u8);
         child[0] = 99;
-        process::exit(if same { 0 } else { 1 })
+        i32::from(!same)
     })?;
     ensure_eq!(s, 0, "the child's copy of the grown memory");
     ensure_eq!(
@@ -75,6 +59,7 @@ pub fn sbrk_basic() -> TestResult {
     let s = status_of(|| {
         // SAFETY: none: this must fault, in a child that dies of it.
         unsafe { core::ptr::write_volatile(a.add(N / 2), 1) };
+        0
     })?;
     ensure_eq!(
         s,
@@ -142,6 +127,7 @@ pub fn kernel_memory() -> TestResult {
             // SAFETY: none: this must fault, in a child that dies of it.
             let v = unsafe { core::ptr::read_volatile(addr as *const u8) };
             core::hint::black_box(v);
+            0
         })?;
         ensure_eq!(s, KILLED_STATUS, "status of a child reading {addr:#x}");
     }
