@@ -157,7 +157,7 @@ pub fn read(out: &mut [u8]) -> Result<usize, Errno> {
             if crate::proc::current().is_some_and(|p| p.killed()) {
                 return Err(Errno::EINTR);
             }
-            inp = READERS.sleep(inp);
+            inp = READERS.sleep_interruptible(inp);
         }
         let c = inp.buf[inp.r % INPUT_SIZE];
         inp.r += 1;

@@ -36,7 +36,7 @@ pub fn sleep_ticks(n: u64) -> Result<(), Errno> {
         if crate::proc::current().is_some_and(|p| p.killed()) {
             return Err(Errno::EINTR);
         }
-        g = TICK_WAIT.sleep(g);
+        g = TICK_WAIT.sleep_interruptible(g);
     }
     drop(g);
     Ok(())

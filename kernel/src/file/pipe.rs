@@ -79,7 +79,7 @@ impl Pipe {
             let space = PIPESIZE - (g.nwrite - g.nread);
             if space == 0 {
                 self.readable.wake_all();
-                g = self.writable.sleep(g);
+                g = self.writable.sleep_interruptible(g);
                 continue;
             }
             // Copy as much as fits, in at most two runs around the ring's end.
@@ -102,7 +102,7 @@ impl Pipe {
             if killed() {
                 return Err(Errno::EINTR);
             }
-            g = self.readable.sleep(g);
+            g = self.readable.sleep_interruptible(g);
         }
         let n = out.len().min(g.nwrite - g.nread);
         let at = g.nread % PIPESIZE;

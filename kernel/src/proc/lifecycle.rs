@@ -239,7 +239,7 @@ pub fn wait(p: &Arc<Proc>) -> Result<(i32, i32), Errno> {
         if p.killed() {
             return Err(Errno::EINTR);
         }
-        kids = p.child_exited.sleep(kids);
+        kids = p.child_exited.sleep_interruptible(kids);
     }
 }
 

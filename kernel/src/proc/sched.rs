@@ -111,9 +111,14 @@ pub fn enqueue(p: Arc<Proc>) {
     {
         let mut queue = q.queue.lock();
         queue.push_back(p);
-        q.len.store(queue.len(), Ordering::Relaxed);
+        // SeqCst store, then SeqCst load of `idle`: with the idle CPU's
+        // SeqCst store of `idle` and load of `len` (run_scheduler), one of
+        // the two sees the other's store, so either that CPU finds the
+        // process or we send the IPI (a Relaxed store here could be passed
+        // by the load below, and both would miss).
+        q.len.store(queue.len(), Ordering::SeqCst);
     }
-    if target != percpu::cpu_index() && q.idle.load(Ordering::Acquire) {
+    if target != percpu::cpu_index() && q.idle.load(Ordering::SeqCst) {
         apic::send_ipi(
             percpu::cpu(target).apic_id.load(Ordering::Relaxed),
             idt::VECTOR_RESCHEDULE,
@@ -262,12 +267,22 @@ impl Waiters {
 /// Puts the current process to sleep on `w`, releasing `guard`'s lock only
 /// once the process is registered and marked sleeping. Returns false (and
 /// does nothing) when there is no current process.
-pub fn sleep_on<T>(w: &Waiters, guard: SpinLockGuard<'_, T>) -> bool {
+///
+/// An `interruptible` sleep does not start for a killed process: `kill`
+/// sets the flag before it takes the sched_lock to wake a sleeper, and this
+/// reads the flag under that lock, so a kill landing after the caller's own
+/// check but before it is marked sleeping is seen here, not lost.
+pub fn sleep_on<T>(w: &Waiters, guard: SpinLockGuard<'_, T>, interruptible: bool) -> bool {
     let Some(p) = current() else {
         drop(guard);
         return false;
     };
     let sched_guard = p.sched_lock.lock();
+    if interruptible && p.killed() {
+        drop(sched_guard);
+        drop(guard);
+        return true;
+    }
     w.list.lock().push(p.clone());
     p.set_state(State::Sleeping);
     drop(guard);

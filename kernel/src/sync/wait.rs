@@ -37,13 +37,31 @@ impl WaitQueue {
 
     /// Releases `guard`'s lock, waits for a wakeup on this queue, re-takes the lock.
     pub fn sleep<'a, T>(&self, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
+        self.sleep_maybe_interruptible(guard, false)
+    }
+
+    /// Like [`Self::sleep`], but returns at once if the caller has been
+    /// killed, even by a kill that came after the caller last checked: for
+    /// waits a kill must end (pipes, console input, `wait`, `sleep`), whose
+    /// loops check `killed` and return `EINTR`.
+    pub fn sleep_interruptible<'a, T>(&self, guard: SpinLockGuard<'a, T>) -> SpinLockGuard<'a, T> {
+        self.sleep_maybe_interruptible(guard, true)
+    }
+
+    fn sleep_maybe_interruptible<'a, T>(
+        &self,
+        guard: SpinLockGuard<'a, T>,
+        interruptible: bool,
+    ) -> SpinLockGuard<'a, T> {
         let lock: &'a SpinLock<T> = guard.spinlock();
         #[cfg(target_os = "none")]
         {
-            if crate::proc::sched::sleep_on(&self.waiters, guard) {
+            if crate::proc::sched::sleep_on(&self.waiters, guard, interruptible) {
                 return lock.lock();
             }
         }
+        #[cfg(not(target_os = "none"))]
+        let _ = interruptible;
         #[cfg(not(target_os = "none"))]
         drop(guard);
         pause();

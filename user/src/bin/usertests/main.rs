@@ -94,6 +94,7 @@ const TESTS: &[Test] = tests! {
     pipe_broken: procs::pipe_broken,
     kill_status: procs::kill_status,
     kill_pipe_reader: procs::kill_pipe_reader,
+    kill_races_sleep: procs::kill_races_sleep,
     sleep_uptime: procs::sleep_uptime,
     exit_closes_files: procs::exit_closes_files,
     inode_refs: procs::inode_refs,

@@ -351,6 +351,38 @@ pub fn kill_pipe_reader() -> TestResult {
     Ok(())
 }
 
+/// A kill that lands while its target is between checking `killed` and
+/// going to sleep on a pipe still ends it: 100 readers, each killed at
+/// once (at whatever point it has reached), must all be reaped as killed
+/// (or, killed before it ran at all, still as killed). A lost kill leaves
+/// a reader asleep for good and this test hanging.
+pub fn kill_races_sleep() -> TestResult {
+    let (r, w) = ok("pipe", fd::pipe())?;
+    let mut wrong = Vec::new();
+    for _ in 0..100 {
+        let pid = match process::fork() {
+            Ok(Fork::Child) => {
+                let mut b = [0u8; 1];
+                let _ = fd::read(r, &mut b);
+                process::exit(0)
+            }
+            Ok(Fork::Parent(pid)) => pid,
+            Err(e) => {
+                let _ = (fd::close(r), fd::close(w));
+                return Err(format!("fork: {e:?}"));
+            }
+        };
+        let killed = process::kill(pid);
+        match process::wait() {
+            Ok((p, KILLED_STATUS)) if p == pid && killed.is_ok() => {}
+            other => wrong.push(format!("kill {killed:?}, wait {other:?}")),
+        }
+    }
+    let _ = (fd::close(r), fd::close(w));
+    ensure!(wrong.is_empty(), "{}", wrong.join("; "));
+    Ok(())
+}
+
 /// sleep waits at least the ticks asked, not much longer; uptime moves.
 pub fn sleep_uptime() -> TestResult {
     let t0 = process::uptime();
