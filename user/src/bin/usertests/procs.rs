@@ -3,9 +3,9 @@
 
 use ulib::abi::fcntl::{O_CREATE, O_RDWR};
 use ulib::abi::limits::{KILLED_STATUS, MAXARG, MAX_USER_MEMORY};
-use ulib::fd;
+use ulib::fd::{self, Fd};
 use ulib::prelude::*;
-use ulib::process::{self, Fork};
+use ulib::process::{self, Fork, Pid};
 use ulib::test::{capture, TestResult};
 use ulib::{ensure, ensure_eq};
 
@@ -328,17 +328,22 @@ pub fn kill_status() -> TestResult {
 }
 
 /// A killed process dies even while blocked reading an empty pipe.
-pub fn kill_pipe_reader() -> TestResult {
-    let (r, w) = ok("pipe", fd::pipe())?;
-    let pid = match process::fork() {
+/// Forks a child that blocks reading one byte from `r`, then exits 0.
+fn fork_pipe_reader(r: Fd) -> Result<Pid, String> {
+    match process::fork() {
         Ok(Fork::Child) => {
             let mut b = [0u8; 1];
             let _ = fd::read(r, &mut b);
             process::exit(0)
         }
-        Ok(Fork::Parent(pid)) => pid,
-        Err(e) => return Err(format!("fork: {e:?}")),
-    };
+        Ok(Fork::Parent(pid)) => Ok(pid),
+        Err(e) => Err(format!("fork: {e:?}")),
+    }
+}
+
+pub fn kill_pipe_reader() -> TestResult {
+    let (r, w) = ok("pipe", fd::pipe())?;
+    let pid = fork_pipe_reader(r)?;
     let _ = process::sleep(2);
     ok("kill", process::kill(pid))?;
     let got = process::wait();
@@ -360,16 +365,11 @@ pub fn kill_races_sleep() -> TestResult {
     let (r, w) = ok("pipe", fd::pipe())?;
     let mut wrong = Vec::new();
     for _ in 0..100 {
-        let pid = match process::fork() {
-            Ok(Fork::Child) => {
-                let mut b = [0u8; 1];
-                let _ = fd::read(r, &mut b);
-                process::exit(0)
-            }
-            Ok(Fork::Parent(pid)) => pid,
-            Err(e) => {
+        let pid = match fork_pipe_reader(r) {
+            Ok(pid) => pid,
+            Err(why) => {
                 let _ = (fd::close(r), fd::close(w));
-                return Err(format!("fork: {e:?}"));
+                return Err(why);
             }
         };
         let killed = process::kill(pid);
