@@ -1,10 +1,12 @@
 //! What the tests share: the bad addresses, raw calls, the edge of mapped
-//! memory, pipes that close themselves, and error tables.
+//! memory, pipes that close themselves, error tables, and waiting for a
+//! process to reach a state.
 
-use ulib::abi::limits::{USER_STACK_BYTES, USER_STACK_TOP};
+use ulib::abi::limits::{NPROC, USER_STACK_BYTES, USER_STACK_TOP};
+use ulib::abi::syscall::ProcInfo;
 use ulib::fd::{self, Fd};
 use ulib::prelude::*;
-use ulib::process::sbrk;
+use ulib::process::{self, sbrk, Pid};
 use ulib::sys;
 use ulib::test::{describe, errno, TestResult};
 
@@ -115,4 +117,21 @@ pub fn open_fds() -> usize {
     (0..ulib::abi::limits::NOFILE as i32)
         .filter(|&f| fd::fstat(f).is_ok())
         .count()
+}
+
+/// Polls `ps` once a tick until process `pid` is in `state` (a
+/// `proc_state` value): `Ok(false)` if it is not after `timeout` ticks.
+pub fn wait_for_state(pid: Pid, state: i32, timeout: u64) -> Result<bool, String> {
+    let mut rows = vec![ProcInfo::default(); NPROC];
+    let t0 = process::uptime();
+    loop {
+        let n = process::ps(&mut rows).map_err(errno("ps"))?;
+        if rows[..n].iter().any(|r| r.pid == pid && r.state == state) {
+            return Ok(true);
+        }
+        if process::uptime() - t0 > timeout {
+            return Ok(false);
+        }
+        let _ = process::sleep(1);
+    }
 }

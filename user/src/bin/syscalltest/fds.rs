@@ -7,7 +7,7 @@ use ulib::sys::nr;
 use ulib::test::{errno, expect_errno, TestResult};
 use ulib::{ensure, ensure_eq};
 
-use crate::common::{all_fail_with, open_fds, raw, Pipe};
+use crate::common::{all_fail_with, open_fds, raw, wait_for_state, Pipe};
 
 /// Every call that takes a descriptor, with each bad one: `EBADF`.
 pub fn bad_fds() -> TestResult {
@@ -128,7 +128,7 @@ pub fn emfile() -> TestResult {
 /// writer has filled the pipe again and sleeps, and closes; the writer's
 /// one 12 KiB write must report 5000 + the pipe's capacity.
 pub fn pipe_write_counts_what_went_in() -> TestResult {
-    use ulib::abi::syscall::{proc_state, ProcInfo};
+    use ulib::abi::syscall::proc_state;
     const PIPESIZE: usize = 4096;
     const TAKEN: usize = 5000;
     let p = Pipe::new()?;
@@ -153,22 +153,10 @@ pub fn pipe_write_counts_what_went_in() -> TestResult {
         }
     }
     // The writer sleeps only on a full pipe.
-    let mut rows = vec![ProcInfo::default(); ulib::abi::limits::NPROC];
-    let t0 = ulib::process::uptime();
-    loop {
-        let n = ulib::process::ps(&mut rows).map_err(errno("ps"))?;
-        if rows[..n]
-            .iter()
-            .any(|row| row.pid == pid && row.state == proc_state::SLEEPING)
-        {
-            break;
-        }
-        ensure!(
-            ulib::process::uptime() - t0 < 1000,
-            "the writer never slept on the full pipe"
-        );
-        let _ = ulib::process::sleep(1);
-    }
+    ensure!(
+        wait_for_state(pid, proc_state::SLEEPING, 999)?,
+        "the writer never slept on the full pipe"
+    );
     fd::close(r).map_err(errno("close the read end"))?;
     core::mem::forget(p);
     let status = ulib::test::reap(pid)?;

@@ -11,7 +11,7 @@ use ulib::sys::nr;
 use ulib::test::{describe, errno, expect_errno, reap, TestResult};
 use ulib::{ensure, ensure_eq, rt};
 
-use crate::common::{all_fail_with, raw, Pipe};
+use crate::common::{all_fail_with, raw, wait_for_state, Pipe};
 
 /// Junk for the upper half of a register carrying an `int`.
 const JUNK: u64 = 0xdead_beef_0000_0000;
@@ -164,21 +164,7 @@ const ZOMBIE_TIMEOUT: u64 = 500;
 /// A zombie is not a live process: `ESRCH`, and its exit status stays.
 pub fn kill_zombie() -> TestResult {
     let pid = process::spawn(|| 3).map_err(errno("fork"))?;
-    let mut rows = vec![ProcInfo::default(); NPROC];
-    let t0 = process::uptime();
-    let zombie = loop {
-        let n = process::ps(&mut rows).unwrap_or(0);
-        if rows[..n]
-            .iter()
-            .any(|r| r.pid == pid && r.state == proc_state::ZOMBIE)
-        {
-            break true;
-        }
-        if process::uptime() - t0 > ZOMBIE_TIMEOUT {
-            break false;
-        }
-        let _ = process::sleep(1);
-    };
+    let zombie = wait_for_state(pid, proc_state::ZOMBIE, ZOMBIE_TIMEOUT)?;
     let killed = process::kill(pid);
     let status = reap(pid)?;
     ensure!(zombie, "ps never showed child {pid} as a zombie");
