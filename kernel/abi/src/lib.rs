@@ -7,6 +7,7 @@
 //! cannot drift apart.
 #![no_std]
 
+pub mod container;
 pub mod errno;
 pub mod exit;
 pub mod fcntl;

@@ -13,7 +13,14 @@
 //!   the caller or its child) in group `pgid` (0: a new group numbered
 //!   `pid`); `ESRCH` for another process;
 //! - 25 `tcsetpgrp(pgid)`: make group `pgid` the console's foreground group,
-//!   the one ^C kills (0: none).
+//!   the one ^C kills (0: none);
+//! - 26..=41: the container calls, documented in [`crate::container`].
+//!
+//! Pids are those of the caller's numbering: inside a container (unless it
+//! shares the host's, `SPEC_PID_HOST`) pids start at 1 and `getpid`, `fork`,
+//! `wait`, `kill`, `setpgid` and `ps` use them; on the host, real pids.
+//! A caller sees, waits for, signals and groups only processes of its own
+//! container; the host sees every process.
 
 /// Invokes `$m!` with the whole table, one entry per call:
 /// `number name(arg: type, ...) -> return type;`. Argument types are the
@@ -47,6 +54,22 @@ macro_rules! for_each_syscall {
             23 ps(out: *mut $crate::syscall::ProcInfo, max: usize) -> i64;
             24 setpgid(pid: i32, pgid: i32) -> i64;
             25 tcsetpgrp(pgid: i32) -> i64;
+            26 create_container(spec: *const $crate::container::ContainerSpec) -> i64;
+            27 destroy_container(id: i32) -> i64;
+            28 join_container(id: i32) -> i64;
+            29 leave_container() -> i64;
+            30 containers(out: *mut $crate::container::ContainerInfo, max: usize) -> i64;
+            31 update_container(id: i32, spec: *const $crate::container::ContainerSpec) -> i64;
+            32 pause_container(id: i32) -> i64;
+            33 resume_container(id: i32) -> i64;
+            34 scheduler_log_on() -> i64;
+            35 scheduler_log_off() -> i64;
+            36 memory_log_on() -> i64;
+            37 memory_log_off() -> i64;
+            38 sethostname(name: *const u8, len: usize) -> i64;
+            39 gethostname(buf: *mut u8, len: usize) -> i64;
+            40 container_diff(id: i32, buf: *mut u8, len: usize) -> i64;
+            41 getcid() -> i64;
         }
     };
 }
@@ -91,11 +114,13 @@ pub mod proc_state {
     }
 }
 
-/// One row of the process listing filled in by `ps` (40 bytes; C-compatible).
+/// One row of the process listing filled in by `ps` (48 bytes; C-compatible).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct ProcInfo {
+    /// In the caller's numbering.
     pub pid: i32,
+    /// In the caller's numbering; 0 when the parent is not visible to it.
     pub ppid: i32,
     /// Container id (0 = host).
     pub container: i32,
@@ -105,11 +130,15 @@ pub struct ProcInfo {
     pub cpu: i32,
     /// Size of its user memory in bytes / 4096.
     pub pages: u32,
+    /// Its pid in its own container's numbering (= `pid` on the host).
+    pub vpid: i32,
+    /// Process group, in the caller's numbering.
+    pub pgid: i32,
     /// NUL-terminated name.
     pub name: [u8; PROC_NAME_LEN],
 }
 
-const _: () = assert!(core::mem::size_of::<ProcInfo>() == 40);
+const _: () = assert!(core::mem::size_of::<ProcInfo>() == 48);
 
 #[cfg(test)]
 mod tests {

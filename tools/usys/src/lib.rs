@@ -16,6 +16,7 @@
 
 use std::fmt::Write;
 
+use berth_abi::container::{self as ctr, ContainerInfo, ContainerSpec};
 use berth_abi::errno::ALL as ERRNOS;
 use berth_abi::fcntl::*;
 use berth_abi::fs::{Dirent, CONSOLE_MAJOR, DIRSIZ, MAXPATH};
@@ -47,6 +48,8 @@ c_types! {
     *const *const u8 => "char *const *",
     *mut Stat => "struct stat *",
     *mut ProcInfo => "struct procinfo *",
+    *const ContainerSpec => "const struct container_spec *",
+    *mut ContainerInfo => "struct container_info *",
 }
 
 /// One system call, with C types.
@@ -174,7 +177,7 @@ fn structs() -> Vec<CStruct> {
             offsets: vec![("inum", offset_of!(Dirent, inum)), ("name", offset_of!(Dirent, name))],
         },
         CStruct {
-            decl: "/* One row of the process listing filled in by ps. */\nstruct procinfo {\n    int pid;\n    int ppid;\n    int container;\n    int state;\n    int cpu;\n    unsigned int pages;\n    char name[PROC_NAME_LEN];\n};",
+            decl: "/* One row of the process listing filled in by ps. */\nstruct procinfo {\n    int pid;\n    int ppid;\n    int container;\n    int state;\n    int cpu;\n    unsigned int pages;\n    int vpid;\n    int pgid;\n    char name[PROC_NAME_LEN];\n};",
             name: "procinfo",
             size: size_of::<ProcInfo>(),
             offsets: vec![
@@ -184,7 +187,46 @@ fn structs() -> Vec<CStruct> {
                 ("state", offset_of!(ProcInfo, state)),
                 ("cpu", offset_of!(ProcInfo, cpu)),
                 ("pages", offset_of!(ProcInfo, pages)),
+                ("vpid", offset_of!(ProcInfo, vpid)),
+                ("pgid", offset_of!(ProcInfo, pgid)),
                 ("name", offset_of!(ProcInfo, name)),
+            ],
+        },
+        CStruct {
+            decl: "/* What create_container (and update_container) are asked for. */\nstruct container_spec {\n    int id;\n    unsigned int flags;\n    unsigned int cpu_weight;\n    unsigned int max_procs;\n    unsigned long max_pages;\n    unsigned long deny[DENY_WORDS];\n    char name[CONTAINER_NAME_LEN];\n};",
+            name: "container_spec",
+            size: size_of::<ContainerSpec>(),
+            offsets: vec![
+                ("id", offset_of!(ContainerSpec, id)),
+                ("flags", offset_of!(ContainerSpec, flags)),
+                ("cpu_weight", offset_of!(ContainerSpec, cpu_weight)),
+                ("max_procs", offset_of!(ContainerSpec, max_procs)),
+                ("max_pages", offset_of!(ContainerSpec, max_pages)),
+                ("deny", offset_of!(ContainerSpec, deny)),
+                ("name", offset_of!(ContainerSpec, name)),
+            ],
+        },
+        CStruct {
+            decl: "/* One row of containers(). */\nstruct container_info {\n    int id;\n    int state;\n    unsigned int flags;\n    unsigned int cpu_weight;\n    unsigned int max_procs;\n    unsigned int procs;\n    unsigned long max_pages;\n    unsigned long pages;\n    unsigned long cycles;\n    unsigned long switches;\n    unsigned long open_files;\n    unsigned long denied;\n    unsigned int denied_by_call[DENIED_COUNTED_CALLS];\n    unsigned long deny[DENY_WORDS];\n    char name[CONTAINER_NAME_LEN];\n    char hostname[HOSTNAME_LEN];\n};",
+            name: "container_info",
+            size: size_of::<ContainerInfo>(),
+            offsets: vec![
+                ("id", offset_of!(ContainerInfo, id)),
+                ("state", offset_of!(ContainerInfo, state)),
+                ("flags", offset_of!(ContainerInfo, flags)),
+                ("cpu_weight", offset_of!(ContainerInfo, cpu_weight)),
+                ("max_procs", offset_of!(ContainerInfo, max_procs)),
+                ("procs", offset_of!(ContainerInfo, procs)),
+                ("max_pages", offset_of!(ContainerInfo, max_pages)),
+                ("pages", offset_of!(ContainerInfo, pages)),
+                ("cycles", offset_of!(ContainerInfo, cycles)),
+                ("switches", offset_of!(ContainerInfo, switches)),
+                ("open_files", offset_of!(ContainerInfo, open_files)),
+                ("denied", offset_of!(ContainerInfo, denied)),
+                ("denied_by_call", offset_of!(ContainerInfo, denied_by_call)),
+                ("deny", offset_of!(ContainerInfo, deny)),
+                ("name", offset_of!(ContainerInfo, name)),
+                ("hostname", offset_of!(ContainerInfo, hostname)),
             ],
         },
     ]
@@ -259,6 +301,36 @@ pub fn user_h(calls: &[Call]) -> String {
         h.define(n, format_args!("{v:#x}UL"));
     }
     h.define("KILLED_STATUS", format_args!("({KILLED_STATUS})"));
+    h.section("Containers (struct container_spec, struct container_info).");
+    for (n, v) in [
+        ("MAX_CONTAINERS", ctr::MAX_CONTAINERS),
+        ("CONTAINER_NAME_LEN", ctr::CONTAINER_NAME_LEN),
+        ("HOSTNAME_LEN", ctr::HOSTNAME_LEN),
+        ("DENY_WORDS", ctr::DENY_WORDS),
+        ("DENIED_COUNTED_CALLS", ctr::DENIED_COUNTED_CALLS),
+    ] {
+        h.define(n, v);
+    }
+    for (n, v) in [
+        ("CPU_WEIGHT_MIN", ctr::CPU_WEIGHT_MIN),
+        ("CPU_WEIGHT_MAX", ctr::CPU_WEIGHT_MAX),
+        ("CPU_WEIGHT_DEFAULT", ctr::CPU_WEIGHT_DEFAULT),
+        ("SPEC_ALLOW_LEAVE", ctr::SPEC_ALLOW_LEAVE),
+        ("SPEC_PID_HOST", ctr::SPEC_PID_HOST),
+        ("UPDATE_CPU_WEIGHT", ctr::UPDATE_CPU_WEIGHT),
+        ("UPDATE_MAX_PROCS", ctr::UPDATE_MAX_PROCS),
+        ("UPDATE_MAX_PAGES", ctr::UPDATE_MAX_PAGES),
+        ("UPDATE_DENY", ctr::UPDATE_DENY),
+    ] {
+        h.define(n, v);
+    }
+    for (n, v) in [
+        ("CTR_RUNNING", ctr::container_state::RUNNING),
+        ("CTR_PAUSED", ctr::container_state::PAUSED),
+        ("CTR_DYING", ctr::container_state::DYING),
+    ] {
+        h.define(n, v);
+    }
     h.section("Process states (struct procinfo's state).");
     for (n, v) in [
         ("PS_UNUSED", proc_state::UNUSED),

@@ -209,12 +209,12 @@ pub fn unaligned() -> TestResult {
     let kind = unsafe { ptr::read_unaligned(buf.as_ptr().add(33 + 8) as *const i16) };
     ensure_eq!(kind, T_DEVICE, "fstat(1)'s type through an odd pointer");
 
-    let mut rows = vec![0u8; 40 * NPROC + 1];
-    // SAFETY: the kernel writes at most NPROC 40-byte rows at rows[1..].
+    let mut rows = vec![0u8; 48 * NPROC + 1];
+    // SAFETY: the kernel writes at most NPROC 48-byte rows at rows[1..].
     let n = expect_ok("ps into an odd address", unsafe {
         raw(nr::ps, &[rows.as_mut_ptr() as u64 + 1, NPROC as u64])
     })?;
-    // SAFETY: rows[1..41] holds the first row; its pid is the first int.
+    // SAFETY: rows[1..49] holds the first row; its pid is the first int.
     let pid0 = unsafe { ptr::read_unaligned(rows.as_ptr().add(1) as *const i32) };
     ensure!(
         n >= 2 && pid0 > 0,
