@@ -173,6 +173,11 @@ pub fn run_scheduler() -> ! {
         }
         p.set_state(State::Running);
         p.cpu.store(percpu::cpu_index() as i32, Ordering::Relaxed);
+        let ctr = p.container();
+        if !ctr.is_host() && crate::container::log::scheduler_log_on() {
+            crate::container::log::scheduling(ctr.id, p.vpid.load(Ordering::Relaxed));
+        }
+        let switched_in = crate::arch::x86_64::cpu::rdtsc();
         let top = p.kstack.top();
         let c = percpu::this_cpu();
         c.kernel_stack_top.set(top);
@@ -198,6 +203,12 @@ pub fn run_scheduler() -> ! {
         unsafe { switch::switch(me.scheduler_rsp.get(), *target_rsp) };
         // Back from the process, which switched out holding its sched_lock.
         crate::arch::x86_64::paging::activate_kernel_table();
+        ctr.cycles.fetch_add(
+            crate::arch::x86_64::cpu::rdtsc().wrapping_sub(switched_in),
+            Ordering::Relaxed,
+        );
+        ctr.switches.fetch_add(1, Ordering::Relaxed);
+        drop(ctr);
         // SAFETY: own CPU, interrupts off.
         let prev = unsafe { (*me.current.get()).take() };
         if let Some(prev) = prev {
