@@ -6,6 +6,10 @@
 //! last ran on unless that queue is longer than the shortest by two or more,
 //! in which case it goes to the shortest; a CPU whose queue is empty steals
 //! from the longest. Sending a reschedule IPI wakes a halted target CPU.
+//! Each queue reserves room for `NPROC` processes before its CPU starts
+//! scheduling: a process is on at most one run queue, at most once (it is
+//! queued when it becomes `Runnable` and taken off to run), so `enqueue`
+//! never grows a queue and never allocates.
 //!
 //! The hand-off follows xv6: a process that gives up the CPU takes its own
 //! `sched_lock`, sets its state and switches to its CPU's scheduler, which
@@ -23,6 +27,7 @@ use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use berth_abi::limits::NPROC;
 use crossbeam_utils::CachePadded;
 
 use super::{Proc, State};
@@ -151,6 +156,8 @@ fn steal() -> Option<Arc<Proc>> {
 /// This CPU's scheduler loop. Never returns.
 pub fn run_scheduler() -> ! {
     let me = this();
+    // Before `started`, which lets `place` pick this queue (module header).
+    me.queue.lock().reserve(NPROC);
     me.started.store(true, Ordering::Release);
     loop {
         // Let interrupts in between picks so a wakeup IPI or tick can land.
