@@ -257,7 +257,9 @@ mod tests {
     }
 
     fn drain(l: &mut ArcList<Node>) -> Vec<usize> {
-        core::iter::from_fn(|| l.pop_front()).map(|n| n.id).collect()
+        core::iter::from_fn(|| l.pop_front())
+            .map(|n| n.id)
+            .collect()
     }
 
     #[test]
@@ -286,7 +288,11 @@ mod tests {
         assert_eq!(drain(&mut l), [0, 1, 2, 3, 4]);
         for n in &nodes {
             assert!(!n.link.is_linked());
-            assert_eq!(Arc::strong_count(n), 1, "taking off gives the reference back");
+            assert_eq!(
+                Arc::strong_count(n),
+                1,
+                "taking off gives the reference back"
+            );
         }
         assert!(l.is_empty());
     }
