@@ -387,6 +387,76 @@ mod tests {
         assert!(!n.link.is_linked());
     }
 
+    /// Sleepers that queue themselves on two lists (with different locks)
+    /// and take themselves off again, racing wakers that take off what was
+    /// queued when they started: every reference comes back exactly once.
+    #[test]
+    fn concurrent_sleepers_and_wakers_keep_counts() {
+        use crate::sync::SpinLock;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        const SLEEPERS: usize = 4;
+        const ROUNDS: usize = 2000;
+        let lists: Arc<[SpinLock<ArcList<Node>>; 2]> = Arc::new([
+            SpinLock::new("a", ArcList::new()),
+            SpinLock::new("b", ArcList::new()),
+        ]);
+        let nodes: Vec<_> = (0..SLEEPERS).map(node).collect();
+        let done = Arc::new(AtomicBool::new(false));
+        let wakers: Vec<_> = (0..2)
+            .map(|i| {
+                let (lists, done) = (lists.clone(), done.clone());
+                std::thread::spawn(move || {
+                    let mut woken = 0usize;
+                    while !done.load(Ordering::Relaxed) {
+                        let l = &lists[i];
+                        let mark = l.lock().mark();
+                        while let Some(n) = l.lock().pop_front_before(mark) {
+                            assert!(!n.link.is_linked());
+                            woken += 1;
+                        }
+                        std::thread::yield_now();
+                    }
+                    woken
+                })
+            })
+            .collect();
+        let sleepers: Vec<_> = nodes
+            .iter()
+            .cloned()
+            .map(|n| {
+                let lists = lists.clone();
+                std::thread::spawn(move || {
+                    for r in 0..ROUNDS {
+                        let l = &lists[(r + n.id) % 2];
+                        l.lock().push_back(n.clone());
+                        if r % 3 != 0 {
+                            std::thread::yield_now();
+                        }
+                        // SAFETY: this thread puts `n` only on `l` and takes
+                        // it off `l` before using another list.
+                        drop(unsafe { l.lock().remove(&n) });
+                        // A waker may still hold its reference for a moment;
+                        // the node is on no list either way.
+                        assert!(!n.link.is_linked());
+                    }
+                })
+            })
+            .collect();
+        for s in sleepers {
+            s.join().unwrap();
+        }
+        done.store(true, Ordering::Relaxed);
+        let woken: usize = wakers.into_iter().map(|w| w.join().unwrap()).sum();
+        for l in lists.iter() {
+            assert!(l.lock().is_empty());
+        }
+        for n in &nodes {
+            assert_eq!(Arc::strong_count(n), 1);
+        }
+        // Not a correctness condition, but the race should have been exercised.
+        std::eprintln!("wakers took off {woken} of {} queueings", SLEEPERS * ROUNDS);
+    }
+
     /// Counts heap allocations made by this thread (tests run on several threads).
     struct CountingAlloc;
     std::thread_local!(static ALLOCS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) });
