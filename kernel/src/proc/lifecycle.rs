@@ -33,6 +33,7 @@ use crate::arch::x86_64::{debug_exit, paging, percpu, switch};
 use crate::container::{self, members, Container};
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
+use crate::sync::list::Link;
 use crate::sync::{SleepLock, SpinLock, WaitQueue};
 
 static INIT: spin::Once<Arc<Proc>> = spin::Once::new();
@@ -99,6 +100,7 @@ fn new_proc(
         children: SpinLock::new("children", Vec::new()),
         child_exited: WaitQueue::new(),
         is_test_program: AtomicBool::new(false),
+        wait_link: Link::new(),
     }))
 }
 

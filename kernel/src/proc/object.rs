@@ -15,6 +15,7 @@ use crate::container::Container;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
 use crate::param::KSTACK_PAGES;
+use crate::sync::list::{Link, Linked};
 use crate::sync::{SleepLock, SleepLockGuard, SpinLock, WaitQueue};
 
 /// Scheduling state (values match `berth_abi::syscall::proc_state`).
@@ -128,6 +129,8 @@ pub struct Proc {
     pub child_exited: WaitQueue,
     /// Set for the program started from the command line in test mode.
     pub is_test_program: AtomicBool,
+    /// Links on the wait queue it sleeps on (at most one; see `sched.rs`).
+    pub(crate) wait_link: Link<Proc>,
 }
 
 // SAFETY: saved_rsp is written only by the CPU switching the process out
@@ -136,6 +139,13 @@ pub struct Proc {
 unsafe impl Sync for Proc {}
 // SAFETY: as above; a Proc has no CPU-affine state.
 unsafe impl Send for Proc {}
+
+// SAFETY: always the same field.
+unsafe impl Linked for Proc {
+    fn link(&self) -> &Link<Proc> {
+        &self.wait_link
+    }
+}
 
 /// The locked address space of a process; on release it records the
 /// page count `ps` shows.
