@@ -90,7 +90,7 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
     let (mm, frame) = super::exec::load_program(None, program.as_bytes(), &args)?;
     let mut files = FdTable::new();
-    let console = crate::file::File::console(true, true);
+    let console = crate::file::File::device(berth_abi::fs::CONSOLE_MAJOR, 0, true, true)?;
     for _ in 0..3 {
         files.alloc(console.clone())?;
     }

@@ -6,7 +6,6 @@ use alloc::sync::Arc;
 
 use berth_abi::errno::Errno;
 use berth_abi::fcntl::{O_ALL, O_APPEND, O_RDWR, O_WRONLY};
-use berth_abi::fs::CONSOLE_MAJOR;
 use berth_abi::stat::{Stat, T_DEVICE};
 
 use super::proc::{path_arg, with_mm};
@@ -41,8 +40,8 @@ pub fn read(ctx: &mut Ctx) -> Result<i64, Errno> {
         let got = file.read(&mut buf[..want])?;
         with_mm(ctx, |mm| mm.copy_out(addr + done, &buf[..got]))?;
         done += got as u64;
-        // Streams (console, pipes) return what is there; stop at a short read.
-        if got < want || matches!(file.kind, FileKind::Console | FileKind::PipeReader(_)) {
+        // Streams (devices, pipes) return what is there; stop at a short read.
+        if got < want || file.is_stream() {
             break;
         }
     }
@@ -157,12 +156,12 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
     let writable = flags & (O_WRONLY | O_RDWR) != 0;
     let st = fs.stat(&ip)?;
     let file = if st.kind == T_DEVICE {
-        let major = ip.lock()?.major();
+        let (major, minor) = {
+            let g = ip.lock()?;
+            (g.major(), g.minor())
+        };
         drop(ip);
-        if major != CONSOLE_MAJOR {
-            return Err(Errno::ENODEV);
-        }
-        File::console(readable, writable)
+        File::device(major, minor, readable, writable)?
     } else {
         Arc::new(File {
             kind: FileKind::Inode {
