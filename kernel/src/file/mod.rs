@@ -2,16 +2,17 @@
 //!
 //! A `File` is shared (`Arc`) by every descriptor that refers to it (after
 //! `dup` or `fork`) and carries its own offset. The kinds: a device of the
-//! device table (`devsw.rs`), the two ends of a pipe, and inodes of the
-//! mounted file system
-//! (dropping the last reference to an inode may write to the disk, so
-//! files are always dropped outside spinlocks).
+//! device table (`devsw.rs`), the two ends of a pipe, and files and
+//! directories of a process's view (`view.rs`; dropping the last reference
+//! to an inode may write to the disk, so files are always dropped outside
+//! spinlocks).
 //! File operations work on kernel buffers; the system-call layer copies to
 //! and from user memory around them, after checking the whole user range.
 
 pub mod devsw;
 pub mod mount;
 pub mod pipe;
+pub mod view;
 
 use alloc::sync::Arc;
 
@@ -19,10 +20,10 @@ use berth_abi::errno::Errno;
 use berth_abi::limits::NOFILE;
 use berth_abi::stat::Stat;
 
-use crate::fs::InodeRef;
 use crate::sync::SleepLock;
 use devsw::Device;
 use pipe::Pipe;
+use view::{Node, View};
 
 /// What an open file refers to.
 pub enum FileKind {
@@ -34,10 +35,12 @@ pub enum FileKind {
     },
     PipeReader(Arc<Pipe>),
     PipeWriter(Arc<Pipe>),
-    /// A file or directory; the offset is under a sleep lock because file
-    /// I/O sleeps, and it serialises readers and writers sharing the file.
+    /// A file or directory of the view it was opened in, which does its
+    /// I/O; the offset is under a sleep lock because file I/O sleeps, and it
+    /// serialises readers and writers sharing the file.
     Inode {
-        ip: InodeRef,
+        view: Arc<View>,
+        node: Node,
         offset: SleepLock<u64>,
         append: bool,
     },
@@ -84,10 +87,11 @@ impl File {
             FileKind::Device { dev, minor, .. } => dev.read(*minor, buf),
             FileKind::PipeReader(p) => p.read(buf),
             FileKind::PipeWriter(_) => Err(Errno::EBADF),
-            FileKind::Inode { ip, offset, .. } => {
-                let fs = mount::root_fs().ok_or(Errno::EIO)?;
+            FileKind::Inode {
+                view, node, offset, ..
+            } => {
                 let mut off = offset.lock();
-                let n = fs.read_file(ip, *off, buf)?;
+                let n = view.read(node, *off, buf)?;
                 *off += n as u64;
                 Ok(n)
             }
@@ -103,15 +107,19 @@ impl File {
             FileKind::Device { dev, minor, .. } => dev.write(*minor, buf),
             FileKind::PipeWriter(p) => p.write(buf),
             FileKind::PipeReader(_) => Err(Errno::EBADF),
-            FileKind::Inode { ip, offset, append } => {
-                let fs = mount::root_fs().ok_or(Errno::EIO)?;
+            FileKind::Inode {
+                view,
+                node,
+                offset,
+                append,
+            } => {
                 let mut off = offset.lock();
                 if *append {
-                    let (n, end) = fs.append_file(ip, buf)?;
+                    let (n, end) = view.append(node, buf)?;
                     *off = end;
                     Ok(n)
                 } else {
-                    let n = fs.write_file(ip, *off, buf)?;
+                    let n = view.write(node, *off, buf)?;
                     *off += n as u64;
                     Ok(n)
                 }
@@ -124,7 +132,7 @@ impl File {
             FileKind::Device { dev, minor, .. } => Ok(dev.stat(*minor)),
             // Pipes have no inode; report a zero-filled device-less entry like xv6.
             FileKind::PipeReader(_) | FileKind::PipeWriter(_) => Ok(Stat::default()),
-            FileKind::Inode { ip, .. } => mount::root_fs().ok_or(Errno::EIO)?.stat(ip),
+            FileKind::Inode { view, node, .. } => view.stat(node),
         }
     }
 }

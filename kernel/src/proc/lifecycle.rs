@@ -34,7 +34,7 @@ fn new_proc(
     parent: Weak<Proc>,
     mm: AddressSpace,
     files: FdTable,
-    cwd: Option<crate::fs::InodeRef>,
+    fs: Option<crate::file::view::ProcFs>,
     fpu: FpuState,
     frame: &TrapFrame,
 ) -> Result<Arc<Proc>, Errno> {
@@ -69,7 +69,7 @@ fn new_proc(
         mm_pages: AtomicU64::new(mm.size_bytes() / 4096),
         mm: SleepLock::new("proc mm", Some(mm)),
         files: SpinLock::new("fd table", files),
-        cwd: SpinLock::new("cwd", cwd),
+        fs: SpinLock::new("proc fs", fs),
         children: SpinLock::new("children", Vec::new()),
         child_exited: WaitQueue::new(),
         is_test_program: AtomicBool::new(false),
@@ -88,22 +88,19 @@ fn start(p: &Arc<Proc>) {
 /// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
 pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    let (mm, frame) = super::exec::load_program(None, program.as_bytes(), &args)?;
+    let fs = crate::file::view::ProcFs::host()?;
+    let (mm, frame) = super::exec::load_program(fs.as_ref(), program.as_bytes(), &args)?;
     let mut files = FdTable::new();
     let console = crate::file::File::device(berth_abi::fs::CONSOLE_MAJOR, 0, true, true)?;
     for _ in 0..3 {
         files.alloc(console.clone())?;
     }
-    let root = match crate::file::mount::root_fs() {
-        Some(fs) => Some(fs.root()?),
-        None => None,
-    };
     let p = new_proc(
         String::from(program),
         Weak::new(),
         mm,
         files,
-        root,
+        fs,
         FpuState::initial(),
         &frame,
     )?;
@@ -122,7 +119,7 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
         .ok_or(Errno::EFAULT)?
         .duplicate()?;
     let files = parent.files.lock().clone();
-    let cwd = parent.cwd.lock().clone();
+    let fs = parent.fs.lock().clone();
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let name = parent.name();
@@ -134,7 +131,7 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
         Arc::downgrade(parent),
         mm,
         files,
-        cwd,
+        fs,
         fpu,
         &child_frame,
     )?;
@@ -164,8 +161,8 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     // Files first: closing a pipe end wakes the other side.
     let files = p.files.lock().take_all();
     drop(files);
-    let cwd = p.cwd.lock().take();
-    drop(cwd);
+    let fs = p.fs.lock().take();
+    drop(fs);
     // Leave the user address space before freeing it, atomically with taking
     // it out (see exec.rs: a preemption in between would switch us back).
     let mm = {
