@@ -64,7 +64,7 @@ pub use berth_abi::fs::MAXOPBLOCKS;
 pub use device::{BlockDevice, RamDisk};
 pub use format::format;
 pub use inode::{InodeGuard, InodeRef};
-pub use path::Name;
+pub use path::{At, Name};
 
 /// Device number `stat` reports for this file system (xv6 `ROOTDEV`).
 pub const ROOTDEV: i32 = 1;
