@@ -53,7 +53,7 @@ use core::fmt;
 
 use berth_abi::errno::Errno;
 use berth_abi::fs::{
-    SuperBlock, BPB, DINODE_SIZE, FSMAGIC, IPB, LOGSIZE, ROOTINO, SUPERBLOCK, T_DIR,
+    SuperBlock, BPB, DINODE_SIZE, FSMAGIC, IPB, LAYERS_INO, LOGSIZE, ROOTINO, SUPERBLOCK, T_DIR,
 };
 
 use bio::BufCache;
@@ -127,6 +127,8 @@ pub enum MountError {
     CorruptLog(String),
     /// The root inode is not a directory.
     BadRoot(String),
+    /// The layer area (inode `LAYERS_INO`) is missing or not a directory.
+    BadLayers(String),
 }
 
 impl fmt::Display for MountError {
@@ -151,6 +153,7 @@ impl fmt::Display for MountError {
             MountError::BadLayout(why) => write!(f, "bad layout: {why}"),
             MountError::CorruptLog(why) => write!(f, "corrupt log: {why}"),
             MountError::BadRoot(why) => write!(f, "bad root directory: {why}"),
+            MountError::BadLayers(why) => write!(f, "bad layer area: {why}"),
         }
     }
 }
@@ -262,22 +265,8 @@ impl FileSystem {
             alloc_hint: core::sync::atomic::AtomicU32::new(0),
             inode_hint: core::sync::atomic::AtomicU32::new(0),
         });
-        {
-            let root = fs
-                .iget(ROOTINO)
-                .map_err(|e| MountError::BadRoot(alloc::format!("{e:?}")))?;
-            let kind = root
-                .lock()
-                .map_err(|e| {
-                    MountError::BadRoot(alloc::format!("inode 1 unreadable: {}", e.description()))
-                })?
-                .kind();
-            if kind != T_DIR {
-                return Err(MountError::BadRoot(alloc::format!(
-                    "inode 1 has type {kind}"
-                )));
-            }
-        }
+        top_dir(&fs, ROOTINO).map_err(MountError::BadRoot)?;
+        top_dir(&fs, LAYERS_INO).map_err(MountError::BadLayers)?;
         let orphans_freed = free_orphans(&fs)?;
         Ok(FileSystem {
             fs,
@@ -314,6 +303,27 @@ impl FileSystem {
     }
 }
 
+/// Checks that inode `inum` (the root or the layer area) is a linked directory.
+fn top_dir(fs: &Arc<Fs>, inum: u32) -> Result<(), String> {
+    if inum >= fs.sb.ninodes {
+        return Err(alloc::format!(
+            "inode {inum} is past the last inode ({})",
+            fs.sb.ninodes - 1
+        ));
+    }
+    let ip = fs.iget(inum).map_err(|e| alloc::format!("{e:?}"))?;
+    let g = ip
+        .lock()
+        .map_err(|e| alloc::format!("inode {inum} unreadable: {}", e.description()))?;
+    if g.kind() != T_DIR {
+        return Err(alloc::format!("inode {inum} has type {}", g.kind()));
+    }
+    if g.nlink() < 1 {
+        return Err(alloc::format!("inode {inum} has {} links", g.nlink()));
+    }
+    Ok(())
+}
+
 /// Frees every allocated inode with no links (except the root): files that
 /// were open and unlinked when the system stopped, or whose freeing was cut short.
 fn free_orphans(fs: &Arc<Fs>) -> Result<usize, MountError> {
@@ -328,7 +338,7 @@ fn free_orphans(fs: &Arc<Fs>) -> Result<usize, MountError> {
         for (slot, bytes) in buf.as_chunks::<DINODE_SIZE>().0.iter().enumerate() {
             let inum = blk * IPB as u32 + slot as u32;
             let (kind, nlink) = berth_abi::fs::Dinode::kind_and_nlink(bytes);
-            if inum > ROOTINO && inum < sb.ninodes && (1..=3).contains(&kind) && nlink == 0 {
+            if inum > LAYERS_INO && inum < sb.ninodes && (1..=3).contains(&kind) && nlink == 0 {
                 orphans.push(inum);
             }
         }
