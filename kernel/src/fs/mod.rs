@@ -12,7 +12,9 @@
 //! - `dir.rs`: directory entries; `path.rs`: path resolution;
 //! - `ops.rs`: the operations the system calls use, each running its own
 //!   transaction(s) and returning `Result<_, Errno>`;
-//! - `format.rs`: writes an empty file system (tests, RAM disks).
+//! - `format.rs`: writes an empty file system (tests, RAM disks);
+//! - `overlay/`: containers' copy-on-write views (overlayfs semantics),
+//!   their upper trees kept in the layer area (inode 2, no path reaches it).
 //!
 //! Lock order (outermost first), and what may sleep:
 //! 1. a log operation (`begin_op`, may sleep waiting for the log); a thread
@@ -41,6 +43,7 @@ pub mod format;
 pub mod inode;
 pub mod log;
 pub mod ops;
+pub mod overlay;
 pub mod path;
 
 #[cfg(test)]
@@ -106,6 +109,8 @@ pub struct MountInfo {
     pub replayed_blocks: usize,
     /// Allocated inodes with no links (open and unlinked at a crash) freed.
     pub orphans_freed: usize,
+    /// Container layers (left by the last boot) removed from the layer area.
+    pub layers_removed: usize,
 }
 
 /// Why a device could not be mounted.
@@ -234,8 +239,23 @@ impl FileSystem {
     }
 
     /// Mounts: validates the superblock, replays a committed log, checks the
-    /// root, then frees orphan inodes (allocated with no links).
+    /// root and the layer area, frees orphan inodes (allocated with no
+    /// links), then removes every container layer (`clean_layers`).
     pub fn mount_with(
+        dev: Arc<dyn BlockDevice>,
+        nbuf: usize,
+        ninode: usize,
+    ) -> Result<FileSystem, MountError> {
+        let mut fs = FileSystem::mount_keeping_layers(dev, nbuf, ninode)?;
+        fs.info.layers_removed = fs.clean_layers().map_err(|e| {
+            MountError::BadLayers(alloc::format!("removing layers: {}", e.description()))
+        })?;
+        Ok(fs)
+    }
+
+    /// [`FileSystem::mount_with`] without removing the container layers:
+    /// for inspecting what a crash left (tests, tools).
+    pub fn mount_keeping_layers(
         dev: Arc<dyn BlockDevice>,
         nbuf: usize,
         ninode: usize,
@@ -273,6 +293,7 @@ impl FileSystem {
             info: MountInfo {
                 replayed_blocks,
                 orphans_freed,
+                layers_removed: 0,
             },
         })
     }

@@ -83,7 +83,7 @@ impl FileSystem {
         out.ok_or(Errno::EIO)
     }
 
-    fn create_in(
+    pub(super) fn create_in(
         &self,
         dp: &InodeRef,
         name: &Name,
@@ -201,7 +201,7 @@ impl FileSystem {
         // `victim` drops here, after the operation.
     }
 
-    fn unlink_in(
+    pub(super) fn unlink_in(
         &self,
         dp: &InodeRef,
         name: &Name,

@@ -7,6 +7,7 @@ mod check;
 mod concurrency;
 mod crash;
 mod dirs;
+mod overlay;
 mod paths;
 
 use std::sync::Arc;
