@@ -8,6 +8,7 @@ mod concurrency;
 mod crash;
 mod dirs;
 mod overlay;
+mod overlay_crash;
 mod paths;
 
 use std::sync::Arc;
