@@ -464,3 +464,46 @@ pub fn mount_image_keeping(img: Vec<u8>) -> TestFs {
     let root = fs.root().unwrap();
     TestFs { disk, fs, root }
 }
+
+#[test]
+fn both_checkers_accept_layers_and_name_damage_to_them() {
+    let t = host();
+    let l = t.fs.create_layer(b"c").unwrap();
+    let r = &root();
+    l.unlink(r, b"/d/sub/b").unwrap();
+    l.unlink(r, b"/d/sub").unwrap();
+    l.mkdir(r, b"/d/sub").unwrap(); // opaque
+    l.unlink(r, b"/d/a").unwrap(); // whiteout
+    vput(&l, "/my_file", b"x").unwrap(); // copy-up
+    drop(l);
+    let img = t.image();
+    assert!(check::check_image(&img, false).is_empty());
+    let report = berth_fsck::check_image(&img);
+    assert!(report.is_clean(), "{:#?}", report.errors);
+    // Damage: the layer area's `..` names the root.
+    let sb = SuperBlock::from_bytes(&img[BSIZE..]).unwrap();
+    let off =
+        inode_block(LAYERS_INO, &sb) as usize * BSIZE + (LAYERS_INO as usize % IPB) * DINODE_SIZE;
+    let blk = Dinode::from_bytes(&img[off..off + DINODE_SIZE]).addrs[0] as usize;
+    let mut bad = img.clone();
+    bad[blk * BSIZE + DIRENT_SIZE..blk * BSIZE + DIRENT_SIZE + 2]
+        .copy_from_slice(&(ROOTINO as u16).to_le_bytes());
+    assert!(!check::check_image(&bad, false).is_empty());
+    assert!(!berth_fsck::check_image(&bad).is_clean());
+    // Damage: the root names the layer area.
+    let roff = inode_block(ROOTINO, &sb) as usize * BSIZE + (ROOTINO as usize % IPB) * DINODE_SIZE;
+    let rblk = Dinode::from_bytes(&img[roff..roff + DINODE_SIZE]).addrs[0] as usize;
+    let mut bad = img.clone();
+    let slot = rblk * BSIZE + 2 * DIRENT_SIZE; // the first entry after `.` and `..`
+    bad[slot..slot + 2].copy_from_slice(&(LAYERS_INO as u16).to_le_bytes());
+    let problems = check::check_image(&bad, false);
+    assert!(
+        problems.iter().any(|p| p.contains("names the layer area")),
+        "{problems:?}"
+    );
+    assert!(berth_fsck::check_image(&bad)
+        .errors
+        .iter()
+        .any(|p| matches!(p, berth_fsck::Problem::LayersLinked { .. })));
+    t.assert_quiet();
+}
