@@ -24,7 +24,7 @@
 
 use berth_abi::errno::Errno;
 use berth_abi::fcntl::{O_ALL, O_CREATE, O_DIRECTORY, O_RDWR, O_TRUNC, O_WRONLY};
-use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE};
+use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE, WHITEOUT_MAJOR};
 use berth_abi::stat::Stat;
 
 use super::inode::InodeRef;
@@ -59,7 +59,9 @@ impl FileSystem {
     /// and an existing directory is `EISDIR`; for `T_DIR` and `T_DEVICE` an
     /// existing name is `EEXIST`. Other errors: those of path lookup,
     /// `ENOENT` when the parent was removed, `EMLINK` when the parent has
-    /// too many subdirectories, `ENOSPC` (no free inode or block), `ENFILE`.
+    /// too many subdirectories, `ENOSPC` (no free inode or block), `ENFILE`,
+    /// `EINVAL` for a device with the whiteout major (only the overlay makes
+    /// whiteout markers, in the layer area: see `berth_abi::fs`).
     pub fn create<'a>(
         &self,
         at: impl Into<At<'a>>,
@@ -68,7 +70,9 @@ impl FileSystem {
         major: i16,
         minor: i16,
     ) -> Result<InodeRef, Errno> {
-        if !matches!(kind, T_FILE | T_DIR | T_DEVICE) {
+        if !matches!(kind, T_FILE | T_DIR | T_DEVICE)
+            || (kind == T_DEVICE && major == WHITEOUT_MAJOR)
+        {
             return Err(Errno::EINVAL);
         }
         if is_root_path(path) {
@@ -84,7 +88,7 @@ impl FileSystem {
         out.ok_or(Errno::EIO)
     }
 
-    fn create_in(
+    pub(super) fn create_in(
         &self,
         dp: &InodeRef,
         name: &Name,
@@ -214,7 +218,7 @@ impl FileSystem {
         // `victim` drops here, after the operation.
     }
 
-    fn unlink_in(
+    pub(super) fn unlink_in(
         &self,
         dp: &InodeRef,
         name: &Name,
