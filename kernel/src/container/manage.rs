@@ -116,6 +116,12 @@ pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
         drop(c.emptied.sleep(g));
     }
     c.files.clear();
+    // Its layer goes before the id is free (a failure leaves it to mount).
+    if let Some(view) = &c.view {
+        if let Err(e) = view.discard_layer() {
+            crate::println!("container {}: layer not removed: {}", c.id, e.description());
+        }
+    }
     remove(c.id as usize);
     Ok(())
 }

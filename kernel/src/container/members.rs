@@ -21,6 +21,7 @@ use berth_abi::container::SPEC_ALLOW_LEAVE;
 use berth_abi::errno::Errno;
 
 use super::{host, lookup, spec, Container};
+use crate::file::view::ProcFs;
 use crate::param::KSTACK_PAGES;
 use crate::proc::Proc;
 
@@ -97,6 +98,13 @@ fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
     if !to.is_alive() {
         p.killed.store(true, Ordering::Release);
     }
+    // Paths now resolve in the new container's view, from its root.
+    let fs = match &to.view {
+        Some(v) => ProcFs::at_root(v.clone()).ok(),
+        None => ProcFs::host().ok().flatten(),
+    };
+    let old = core::mem::replace(&mut *p.fs.lock(), fs);
+    drop(old);
     Ok(())
 }
 

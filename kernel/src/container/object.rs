@@ -9,6 +9,7 @@ use berth_abi::limits::NPROC;
 use super::files::FileTable;
 use super::reftable::RefTable;
 use super::spec::{self, Limits};
+use crate::file::view::View;
 use crate::mm::account::MemAccount;
 use crate::proc::Proc;
 use crate::sync::{SpinLock, WaitQueue};
@@ -50,6 +51,10 @@ pub struct Container {
     hostname: SpinLock<[u8; HOSTNAME_LEN]>,
     /// The assignment's `fTable`: files its processes opened.
     pub files: FileTable,
+    /// What its processes' paths resolve in: the host tree through its own
+    /// copy-on-write layer (the host's own view for the host; `None`
+    /// without a file system).
+    pub view: Option<Arc<View>>,
 }
 
 static SERIAL: AtomicU64 = AtomicU64::new(1);
@@ -60,13 +65,22 @@ impl Container {
         n[..name.len()].copy_from_slice(name);
         let mut hostname = [0u8; HOSTNAME_LEN];
         hostname[..name.len()].copy_from_slice(name);
+        let serial = if id == 0 {
+            0
+        } else {
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        };
+        // Its layer's name in the layer area: unique, within DIRSIZ.
+        let view = if id == 0 {
+            None
+        } else {
+            View::layered(alloc::format!("c{id}.{}", serial % 1_000_000_000).as_bytes())
+                .map(Arc::new)
+        };
         Container {
             id,
-            serial: if id == 0 {
-                0
-            } else {
-                SERIAL.fetch_add(1, Ordering::Relaxed)
-            },
+            serial,
+            view,
             name: n,
             flags,
             alive: AtomicBool::new(true),
@@ -199,8 +213,9 @@ impl Container {
 
     /// What `container_diff` lists: the changes in its file layer.
     pub fn layer_diff(&self) -> Result<alloc::vec::Vec<u8>, berth_abi::errno::Errno> {
-        // The copy-on-write layer is not wired in yet (see fs/overlay).
-        Err(berth_abi::errno::Errno::ENOSYS)
+        self.view
+            .as_ref()
+            .map_or(Ok(alloc::vec::Vec::new()), |v| v.diff())
     }
 
     /// Its row for `containers()`.

@@ -16,16 +16,24 @@
 //! out of the lock, then drop).
 
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
-use berth_abi::fcntl::{O_APPEND, O_RDWR, O_WRONLY};
-use berth_abi::fs::{T_DEVICE, T_FILE};
+use berth_abi::fcntl::{O_APPEND, O_CREATE, O_RDWR, O_TRUNC, O_WRONLY};
+use berth_abi::fs::{T_DEVICE, T_DIR, T_FILE};
 use berth_abi::stat::Stat;
 
 use super::{File, FileKind};
+use crate::fs::overlay::{Layer, OvPath};
 use crate::fs::{At, FileSystem, InodeGuard, InodeRef};
 use crate::proc::elf::ReadAt;
 use crate::sync::SleepLock;
+
+/// A directory listing an open directory of a layered view serves reads
+/// from: built at the first read and again at each read from offset 0 (as
+/// overlayfs caches a merged directory per open file), so a reader of one
+/// entry at a time costs one merge, not one per entry.
+type Listing = Arc<SleepLock<Option<Vec<u8>>>>;
 
 /// A file or directory as a view names it: a current directory, the inode
 /// of an open file, a view's root.
@@ -33,13 +41,38 @@ use crate::sync::SleepLock;
 pub enum Node {
     /// An inode of the host file system, seen as it is.
     Host(InodeRef),
+    /// A name in a container's view: its path there (what lookups start
+    /// from), the inode its I/O goes to (the upper copy once written), and
+    /// for an open directory the merged listing its reads serve.
+    Layered {
+        path: OvPath,
+        ip: InodeRef,
+        listing: Option<Listing>,
+    },
+}
+
+/// A container's view: the host tree below, a layer above, made at the
+/// first change (a container that only reads costs no disk work).
+struct Layered {
+    /// Its name in the layer area.
+    name: Vec<u8>,
+    layer: SleepLock<Option<Arc<Layer>>>,
+}
+
+enum Kind {
+    /// The host's: paths from `root`.
+    Host {
+        root: InodeRef,
+    },
+    Layered(Layered),
 }
 
 /// What a process's paths resolve in: a file system and the directory `/`
-/// names (where `..` stops).
+/// names (where `..` stops), seen as it is (the host) or through a
+/// container's copy-on-write layer.
 pub struct View {
     fs: &'static FileSystem,
-    root: Node,
+    kind: Kind,
 }
 
 impl View {
@@ -51,25 +84,111 @@ impl View {
         };
         Ok(Some(View {
             fs,
-            root: Node::Host(fs.root()?),
+            kind: Kind::Host { root: fs.root()? },
         }))
+    }
+
+    /// A container's view whose layer, once made, is `name` in the layer
+    /// area; `None` without a file system.
+    pub fn layered(name: &[u8]) -> Option<View> {
+        let fs = super::mount::root_fs()?;
+        Some(View {
+            fs,
+            kind: Kind::Layered(Layered {
+                name: Vec::from(name),
+                layer: SleepLock::new("view layer", None),
+            }),
+        })
+    }
+
+    /// The node `/` names.
+    fn root_node(&self) -> Result<Node, Errno> {
+        Ok(match &self.kind {
+            Kind::Host { root } => Node::Host(root.clone()),
+            Kind::Layered(_) => Node::Layered {
+                path: OvPath::root(),
+                ip: self.fs.root()?,
+                listing: None,
+            },
+        })
     }
 
     /// The inode reads and writes of `node` go to.
     fn inode(node: &Node) -> &InodeRef {
         match node {
-            Node::Host(ip) => ip,
+            Node::Host(ip) | Node::Layered { ip, .. } => ip,
         }
+    }
+
+    /// The layer, if one was made.
+    fn layer(l: &Layered) -> Option<Arc<Layer>> {
+        l.layer.lock().clone()
+    }
+
+    /// The layer, made now if this is the view's first change.
+    fn layer_for_change(&self, l: &Layered) -> Result<Arc<Layer>, Errno> {
+        let mut g = l.layer.lock();
+        if let Some(layer) = g.as_ref() {
+            return Ok(layer.clone());
+        }
+        let layer = Arc::new(self.fs.create_layer(&l.name)?);
+        *g = Some(layer.clone());
+        Ok(layer)
+    }
+
+    /// The inode `path` names from `cwd` in a layered view, and its path
+    /// there. Before any change the view is the host tree itself, resolved
+    /// lexically as the layer resolves (`..` at `/` stays there).
+    fn layered_lookup(
+        &self,
+        l: &Layered,
+        cwd: &Node,
+        path: &[u8],
+    ) -> Result<(InodeRef, OvPath), Errno> {
+        let p = OvPath::resolve(layered_path(cwd)?, path)?;
+        let ip = match Self::layer(l) {
+            Some(layer) => layer.namei(&OvPath::root(), &p.to_bytes())?,
+            None => {
+                let root = self.fs.root()?;
+                self.fs.namei(At::new(&root, &root), &p.to_bytes())?
+            }
+        };
+        Ok((ip, p))
     }
 
     /// `open(path, flags)` from `cwd` (flags as `FileSystem::open_inode`
     /// takes them). A device inode opens its device-table entry (`ENODEV`
     /// for an unknown major); anything else a file of this view.
     pub fn open(self: &Arc<Self>, cwd: &Node, path: &[u8], flags: u32) -> Result<Arc<File>, Errno> {
-        let node = match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => {
+        let node = match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => {
                 Node::Host(self.fs.open_inode(At::new(root, cwd), path, flags)?)
             }
+            (Kind::Layered(l), _) => {
+                let changes = flags & (O_WRONLY | O_RDWR | O_CREATE | O_TRUNC) != 0;
+                let (ip, path) = match Self::layer(l) {
+                    None if !changes => {
+                        let p = OvPath::resolve(layered_path(cwd)?, path)?;
+                        let root = self.fs.root()?;
+                        let ip = self
+                            .fs
+                            .open_inode(At::new(&root, &root), &p.to_bytes(), flags)?;
+                        (ip, p)
+                    }
+                    _ => self.layer_for_change_if(l, changes)?.open(
+                        layered_path(cwd)?,
+                        path,
+                        flags,
+                    )?,
+                };
+                let dir = ip.lock()?.kind() == T_DIR;
+                Node::Layered {
+                    path,
+                    ip,
+                    listing: dir.then(|| Arc::new(SleepLock::new("merged listing", None))),
+                }
+            }
+            (Kind::Host { .. }, Node::Layered { .. }) => return Err(Errno::EIO),
         };
         let readable = flags & O_WRONLY == 0;
         let writable = flags & (O_WRONLY | O_RDWR) != 0;
@@ -93,39 +212,80 @@ impl View {
         }))
     }
 
-    /// The directory `chdir(path)` from `cwd` moves to; `ENOTDIR` if `path`
-    /// names something else.
-    pub fn chdir(&self, cwd: &Node, path: &[u8]) -> Result<Node, Errno> {
-        match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => {
-                Ok(Node::Host(self.fs.chdir_lookup(At::new(root, cwd), path)?))
-            }
+    /// The layer for an open: made for a change, else the one there is.
+    fn layer_for_change_if(&self, l: &Layered, change: bool) -> Result<Arc<Layer>, Errno> {
+        match (change, Self::layer(l)) {
+            (false, Some(layer)) => Ok(layer),
+            _ => self.layer_for_change(l),
         }
     }
 
+    /// The directory `chdir(path)` from `cwd` moves to; `ENOTDIR` if `path`
+    /// names something else.
+    pub fn chdir(&self, cwd: &Node, path: &[u8]) -> Result<Node, Errno> {
+        match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => {
+                Ok(Node::Host(self.fs.chdir_lookup(At::new(root, cwd), path)?))
+            }
+            (Kind::Layered(l), _) => {
+                let (ip, path) = self.layered_lookup(l, cwd, path)?;
+                if ip.lock()?.kind() != T_DIR {
+                    return Err(Errno::ENOTDIR);
+                }
+                Ok(Node::Layered {
+                    path,
+                    ip,
+                    listing: None,
+                })
+            }
+            (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
+        }
+    }
+
+    /// Runs a change in a layered view (making its layer if need be).
+    fn change(
+        &self,
+        l: &Layered,
+        cwd: &Node,
+        f: impl FnOnce(&Layer, &OvPath) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
+        let cwd = layered_path(cwd)?;
+        f(&*self.layer_for_change(l)?, cwd)
+    }
+
     pub fn mkdir(&self, cwd: &Node, path: &[u8]) -> Result<(), Errno> {
-        match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => self.fs.mkdir(At::new(root, cwd), path),
+        match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => self.fs.mkdir(At::new(root, cwd), path),
+            (Kind::Layered(l), _) => self.change(l, cwd, |layer, cwd| layer.mkdir(cwd, path)),
+            (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
         }
     }
 
     pub fn mknod(&self, cwd: &Node, path: &[u8], major: i16, minor: i16) -> Result<(), Errno> {
-        match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => {
+        match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => {
                 self.fs.mknod(At::new(root, cwd), path, major, minor)
             }
+            (Kind::Layered(l), _) => {
+                self.change(l, cwd, |layer, cwd| layer.mknod(cwd, path, major, minor))
+            }
+            (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
         }
     }
 
     pub fn unlink(&self, cwd: &Node, path: &[u8]) -> Result<(), Errno> {
-        match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => self.fs.unlink(At::new(root, cwd), path),
+        match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => self.fs.unlink(At::new(root, cwd), path),
+            (Kind::Layered(l), _) => self.change(l, cwd, |layer, cwd| layer.unlink(cwd, path)),
+            (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
         }
     }
 
     pub fn link(&self, cwd: &Node, old: &[u8], new: &[u8]) -> Result<(), Errno> {
-        match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => self.fs.link(At::new(root, cwd), old, new),
+        match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => self.fs.link(At::new(root, cwd), old, new),
+            (Kind::Layered(l), _) => self.change(l, cwd, |layer, cwd| layer.link(cwd, old, new)),
+            (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
         }
     }
 
@@ -137,21 +297,63 @@ impl View {
         path: &[u8],
         f: impl FnOnce(&dyn ReadAt) -> Result<R, Errno>,
     ) -> Result<R, Errno> {
-        let node = match (&self.root, cwd) {
-            (Node::Host(root), Node::Host(cwd)) => {
-                Node::Host(self.fs.namei(At::new(root, cwd), path)?)
-            }
+        let ip = match (&self.kind, cwd) {
+            (Kind::Host { root }, Node::Host(cwd)) => self.fs.namei(At::new(root, cwd), path)?,
+            (Kind::Layered(l), _) => self.layered_lookup(l, cwd, path)?.0,
+            (Kind::Host { .. }, Node::Layered { .. }) => return Err(Errno::EIO),
         };
-        let file = Self::inode(&node).lock()?;
+        let file = ip.lock()?;
         if file.stat().kind != T_FILE {
             return Err(Errno::EACCES);
         }
         f(&file)
     }
 
-    /// Reads up to `dst.len()` bytes of `node` at `off`; short (or 0) at end of file.
+    /// Reads up to `dst.len()` bytes of `node` at `off`; short (or 0) at
+    /// end of file. A directory of a layered view reads as its merged
+    /// listing (xv6 dirents), so programs see the view with no flag.
     pub fn read(&self, node: &Node, off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
-        self.fs.read_file(Self::inode(node), off, dst)
+        match (&self.kind, node) {
+            (
+                Kind::Layered(l),
+                Node::Layered {
+                    path,
+                    listing: Some(listing),
+                    ..
+                },
+            ) => {
+                let mut cache = listing.lock();
+                if off == 0 || cache.is_none() {
+                    *cache = Some(self.merged_listing(l, path, Self::inode(node))?);
+                }
+                let bytes = cache.as_deref().unwrap_or(&[]);
+                let start = (off as usize).min(bytes.len());
+                let n = dst.len().min(bytes.len() - start);
+                dst[..n].copy_from_slice(&bytes[start..start + n]);
+                Ok(n)
+            }
+            _ => self.fs.read_file(Self::inode(node), off, dst),
+        }
+    }
+
+    /// The directory `path` of a layered view as xv6 dirents: merged by
+    /// the layer, or (before any change) the host directory `ip` as it is.
+    fn merged_listing(&self, l: &Layered, path: &OvPath, ip: &InodeRef) -> Result<Vec<u8>, Errno> {
+        let Some(layer) = Self::layer(l) else {
+            let size = self.fs.stat(ip)?.size as usize;
+            let mut raw = alloc::vec![0u8; size];
+            let n = self.fs.read_file(ip, 0, &mut raw)?;
+            raw.truncate(n);
+            return Ok(raw);
+        };
+        let entries = layer.read_dir(path)?;
+        let mut out = Vec::new();
+        out.try_reserve(entries.len() * berth_abi::fs::DIRENT_SIZE)
+            .map_err(|_| Errno::ENOMEM)?;
+        for e in &entries {
+            out.extend_from_slice(&e.to_bytes());
+        }
+        Ok(out)
     }
 
     /// Writes `data` to `node` at `off` (see `FileSystem::write_file`).
@@ -168,6 +370,52 @@ impl View {
     pub fn stat(&self, node: &Node) -> Result<Stat, Errno> {
         self.fs.stat(Self::inode(node))
     }
+
+    /// The changes a layered view made to the host tree, one `A path`,
+    /// `C path` or `D path` line each (`docker diff`); none for the host's.
+    pub fn diff(&self) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        if let Kind::Layered(l) = &self.kind {
+            if let Some(layer) = Self::layer(l) {
+                for (what, path) in layer.diff()? {
+                    out.push(what);
+                    out.push(b' ');
+                    out.extend_from_slice(&path);
+                    out.push(b'\n');
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Discards a layered view's layer (its container is destroyed): every
+    /// inode and block of it is freed. If something outside still holds
+    /// the layer (an open file of the view carried out of the container),
+    /// it stays, and the next mount removes it.
+    pub fn discard_layer(&self) -> Result<(), Errno> {
+        let Kind::Layered(l) = &self.kind else {
+            return Ok(());
+        };
+        let Some(layer) = l.layer.lock().take() else {
+            return Ok(());
+        };
+        match Arc::try_unwrap(layer) {
+            Ok(layer) => layer.destroy(),
+            Err(shared) => {
+                drop(shared);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The path of a node of a layered view (`EIO` for a host node: a process
+/// never holds one of those in a layered view).
+fn layered_path(node: &Node) -> Result<&OvPath, Errno> {
+    match node {
+        Node::Layered { path, .. } => Ok(path),
+        Node::Host(_) => Err(Errno::EIO),
+    }
 }
 
 /// A process's place in the file system: its view and its current directory
@@ -180,14 +428,16 @@ pub struct ProcFs {
 
 impl ProcFs {
     /// At the root of `view`.
-    pub fn at_root(view: Arc<View>) -> ProcFs {
-        let cwd = view.root.clone();
-        ProcFs { view, cwd }
+    pub fn at_root(view: Arc<View>) -> Result<ProcFs, Errno> {
+        let cwd = view.root_node()?;
+        Ok(ProcFs { view, cwd })
     }
 
     /// The host's view at its root (init's); `None` without a file system.
     pub fn host() -> Result<Option<ProcFs>, Errno> {
-        Ok(View::host()?.map(|v| ProcFs::at_root(Arc::new(v))))
+        View::host()?
+            .map(|v| ProcFs::at_root(Arc::new(v)))
+            .transpose()
     }
 }
 
