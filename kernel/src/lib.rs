@@ -11,6 +11,7 @@ extern crate alloc;
 
 pub mod banner;
 pub mod cmdline;
+pub mod container;
 pub mod fs;
 pub mod param;
 
@@ -25,7 +26,8 @@ pub mod file;
 pub mod mm;
 #[cfg(not(target_os = "none"))]
 pub mod mm {
-    //! Host build: only the pure frame bitmap.
+    //! Host build: only the pure frame bitmap and memory accounts.
+    pub mod account;
     pub mod frame;
 }
 #[cfg(target_os = "none")]

@@ -100,6 +100,9 @@ pub mod proc_state {
     pub const RUNNABLE: i32 = 3;
     pub const RUNNING: i32 = 4;
     pub const ZOMBIE: i32 = 5;
+    /// Held by its container's freezer (paused); shown only to the host:
+    /// inside, a frozen process reads as sleeping (it cannot tell).
+    pub const FROZEN: i32 = 6;
 
     /// Short name of a state, as `ps` prints it.
     pub const fn name(state: i32) -> &'static str {
@@ -109,6 +112,7 @@ pub mod proc_state {
             RUNNABLE => "runble",
             RUNNING => "run",
             ZOMBIE => "zombie",
+            FROZEN => "frozen",
             _ => "unused",
         }
     }

@@ -6,9 +6,13 @@
 //! file. A sleeping reader or writer that is killed returns `EINTR`.
 //! The ring is a frame of its own ([`Page`]), not heap: users choose how
 //! many pipes exist, and a failed frame allocation is only an `ENOMEM`.
+//! The frame is charged to the creator's container until the pipe is gone.
+
+use alloc::sync::Arc;
 
 use berth_abi::errno::Errno;
 
+use crate::mm::account::MemAccount;
 use crate::mm::frame::FRAME_SIZE;
 use crate::mm::page::Page;
 use crate::sync::{SpinLock, WaitQueue};
@@ -28,6 +32,14 @@ pub struct Pipe {
     inner: SpinLock<Inner>,
     readable: WaitQueue,
     writable: WaitQueue,
+    /// Where the ring's frame is charged.
+    account: Arc<MemAccount>,
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        self.account.uncharge(1);
+    }
 }
 
 fn killed() -> bool {
@@ -35,13 +47,22 @@ fn killed() -> bool {
 }
 
 impl Pipe {
-    /// An empty pipe with both ends open; `ENOMEM` without a free frame.
-    pub fn new() -> Result<Pipe, Errno> {
+    /// An empty pipe with both ends open, its frame charged to `account`;
+    /// `ENOMEM` without a free frame or at the account's limit.
+    pub fn new(account: Arc<MemAccount>) -> Result<Pipe, Errno> {
+        account.try_charge(1)?;
+        let buf = match Page::new() {
+            Ok(b) => b,
+            Err(e) => {
+                account.uncharge(1);
+                return Err(e);
+            }
+        };
         Ok(Pipe {
             inner: SpinLock::new(
                 "pipe",
                 Inner {
-                    buf: Page::new()?,
+                    buf,
                     nread: 0,
                     nwrite: 0,
                     reader_open: true,
@@ -50,6 +71,7 @@ impl Pipe {
             ),
             readable: WaitQueue::new(),
             writable: WaitQueue::new(),
+            account,
         })
     }
 

@@ -3,12 +3,20 @@
 //! The crate's own `LockedHeap` spins without disabling interrupts, which
 //! would deadlock if an interrupt handler allocated while its CPU held the
 //! heap lock; wrapping the plain `Heap` in our `SpinLock` avoids that.
+//!
+//! Code that must work with a full heap (sleep and wakeup) runs under a
+//! [`NoAlloc`] guard: an allocation on that CPU while one is live panics,
+//! naming the bug at once instead of when the heap happens to be full.
 
 use core::alloc::{GlobalAlloc, Layout};
+use core::marker::PhantomData;
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use linked_list_allocator::Heap;
 
+use crate::arch::x86_64::percpu;
+use crate::param::MAX_CPUS;
 use crate::sync::SpinLock;
 
 struct KernelHeap(SpinLock<Heap>);
@@ -31,10 +39,50 @@ pub fn usage() -> (usize, usize) {
     (heap.used(), heap.size())
 }
 
+/// Live [`NoAlloc`] guards on each CPU.
+#[allow(clippy::declare_interior_mutable_const)]
+const NONE: AtomicU32 = AtomicU32::new(0);
+static NO_ALLOC: [AtomicU32; MAX_CPUS] = [NONE; MAX_CPUS];
+
+/// While alive, any heap allocation on this CPU panics. Keeps interrupts
+/// off (an interrupt handler may allocate, and the guard must not follow a
+/// process to another CPU), so it cannot be held across a switch.
+pub struct NoAlloc {
+    _not_send: PhantomData<*const ()>,
+}
+
+impl NoAlloc {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> NoAlloc {
+        percpu::push_irq_off();
+        NO_ALLOC[percpu::cpu_index()].fetch_add(1, Ordering::Relaxed);
+        NoAlloc {
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for NoAlloc {
+    fn drop(&mut self) {
+        NO_ALLOC[percpu::cpu_index()].fetch_sub(1, Ordering::Relaxed);
+        percpu::pop_irq_off();
+    }
+}
+
+fn check_allowed() {
+    percpu::push_irq_off();
+    let forbidden = NO_ALLOC[percpu::cpu_index()].load(Ordering::Relaxed) != 0;
+    percpu::pop_irq_off();
+    if forbidden {
+        panic!("kernel heap allocation under NoAlloc (sleep/wakeup must not allocate)");
+    }
+}
+
 // SAFETY: the linked-list heap returns disjoint blocks of at least the
 // requested layout; the lock serialises all access.
 unsafe impl GlobalAlloc for KernelHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        check_allowed();
         self.0
             .lock()
             .allocate_first_fit(layout)

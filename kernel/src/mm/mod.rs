@@ -8,6 +8,7 @@
 //! double-fault IST stack at least reports an overflow that faults).
 //! [`page::Page`] lends single frames out as kernel buffers.
 
+pub mod account;
 pub mod frame;
 pub mod heap;
 pub mod page;

@@ -7,16 +7,25 @@
 //! process, or by the kernel copying into it). All user pages are 4 KiB
 //! and privately owned: `fork` copies them.
 //!
+//! Every frame an address space holds (pages and tables) is charged to its
+//! owner's container ([`MemAccount`]): a page is charged before it is
+//! taken (`ENOMEM` at the container's limit), tables as they appear; all is
+//! uncharged when freed. While the memory log is on, each page installed
+//! for a container process prints `GVA -> HVA` (the direct-map address of
+//! the frame now backing the user address).
+//!
 //! Kernel access to user memory never dereferences a user address: every
 //! copy translates page by page through the process's page table and goes
 //! through the direct map, so a bad pointer is an `EFAULT`, never a kernel
 //! fault. A range is checked in full before anything is copied.
 
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
 use berth_abi::limits::{MAX_USER_MEMORY, USER_STACK_BYTES, USER_STACK_TOP};
 
+use super::account::MemAccount;
 use crate::arch::x86_64::paging::{nx_bit, phys_to_virt, PageTable, PTE_WRITABLE, USER_END};
 
 const PAGE: u64 = 4096;
@@ -41,6 +50,12 @@ pub struct AddressSpace {
     pub brk: u64,
     /// Stack pages currently mapped.
     stack_pages: u64,
+    /// Where its frames are charged.
+    account: Arc<MemAccount>,
+    /// Its process's pid in its container's numbering (for the memory log).
+    log_pid: i32,
+    /// Table frames charged so far.
+    charged_tables: u64,
 }
 
 fn pte_flags(p: Prot) -> u64 {
@@ -54,23 +69,73 @@ fn pte_flags(p: Prot) -> u64 {
     f
 }
 
-fn zeroed_frame() -> Result<u64, Errno> {
-    let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
-    // SAFETY: a fresh frame from the allocator, reached through the direct map.
-    unsafe { core::ptr::write_bytes(phys_to_virt(f) as *mut u8, 0, PAGE as usize) };
-    Ok(f)
-}
-
 impl AddressSpace {
-    /// An empty address space (kernel half only).
-    pub fn new() -> Result<AddressSpace, Errno> {
+    /// An empty address space (kernel half only) charged to `account`,
+    /// for the process numbered `log_pid` in its container.
+    pub fn new(account: Arc<MemAccount>, log_pid: i32) -> Result<AddressSpace, Errno> {
+        account.try_charge(1)?;
+        let Some(table) = PageTable::new() else {
+            account.uncharge(1);
+            return Err(Errno::ENOMEM);
+        };
         Ok(AddressSpace {
-            table: Some(PageTable::new().ok_or(Errno::ENOMEM)?),
+            table: Some(table),
             image_pages: 0,
             brk_start: 0,
             brk: 0,
             stack_pages: 0,
+            account,
+            log_pid,
+            charged_tables: 1,
         })
+    }
+
+    /// Frames held (pages and tables): what its account is charged for it.
+    pub fn frames(&self) -> u64 {
+        self.image_pages + self.stack_pages + self.charged_tables
+    }
+
+    /// Moves every charge to `account` (a process joining or leaving a
+    /// container); `ENOMEM`, with nothing moved, if that passes its limit.
+    pub fn move_to(&mut self, account: Arc<MemAccount>, log_pid: i32) -> Result<(), Errno> {
+        let n = self.frames();
+        account.try_charge(n)?;
+        self.account.uncharge(n);
+        self.account = account;
+        self.log_pid = log_pid;
+        Ok(())
+    }
+
+    /// A charged frame, not zeroed; `ENOMEM` at the limit or when memory is out.
+    fn charged_frame(&self) -> Result<u64, Errno> {
+        self.account.try_charge(1)?;
+        crate::mm::alloc_frame().ok_or_else(|| {
+            self.account.uncharge(1);
+            Errno::ENOMEM
+        })
+    }
+
+    /// A charged, zeroed frame.
+    fn zeroed_frame(&self) -> Result<u64, Errno> {
+        let f = self.charged_frame()?;
+        // SAFETY: a fresh frame from the allocator, reached through the direct map.
+        unsafe { core::ptr::write_bytes(phys_to_virt(f) as *mut u8, 0, PAGE as usize) };
+        Ok(f)
+    }
+
+    /// Frees a charged frame.
+    fn free_charged(&self, f: u64) {
+        crate::mm::free_frame(f);
+        self.account.uncharge(1);
+    }
+
+    /// Charges table frames the page table allocated since last asked.
+    fn charge_new_tables(&mut self) {
+        let now = self.table().table_frames();
+        if now > self.charged_tables {
+            self.account.charge(now - self.charged_tables);
+            self.charged_tables = now;
+        }
     }
 
     fn table(&self) -> &PageTable {
@@ -103,9 +168,14 @@ impl AddressSpace {
     /// Maps frame `f` (ours) at the unmapped user page `va` and counts it;
     /// on failure frees `f`.
     fn install(&mut self, va: u64, f: u64, flags: u64) -> Result<(), Errno> {
-        if self.table_mut().map(va, f, flags).is_err() {
-            crate::mm::free_frame(f);
+        let mapped = self.table_mut().map(va, f, flags);
+        self.charge_new_tables();
+        if mapped.is_err() {
+            self.free_charged(f);
             return Err(Errno::ENOMEM);
+        }
+        if self.account.cid != 0 && crate::container::log::memory_log_on() {
+            crate::container::log::memory(self.log_pid, self.account.cid, va, phys_to_virt(f));
         }
         if va >= STACK_BOTTOM {
             self.stack_pages += 1;
@@ -121,7 +191,8 @@ impl AddressSpace {
         let mut va = start & !(PAGE - 1);
         while va < end {
             if self.table().translate(va).is_none() {
-                self.install(va, zeroed_frame()?, pte_flags(prot))?;
+                let f = self.zeroed_frame()?;
+                self.install(va, f, pte_flags(prot))?;
             } else if prot.write || prot.exec {
                 // A page shared by two segments gets the union of their rights.
                 self.widen(va, prot);
@@ -150,7 +221,7 @@ impl AddressSpace {
         let mut va = start;
         while va < end {
             if let Some(pa) = self.table_mut().unmap(va) {
-                crate::mm::free_frame(pa);
+                self.free_charged(pa);
                 if va >= STACK_BOTTOM {
                     self.stack_pages -= 1;
                 } else {
@@ -210,13 +281,14 @@ impl AddressSpace {
                 .is_ok()
     }
 
-    /// A full copy of this address space (for fork).
-    pub fn duplicate(&self) -> Result<AddressSpace, Errno> {
-        let mut child = AddressSpace::new()?;
+    /// A full copy of this address space (for fork), charged to the same
+    /// account, for the child numbered `log_pid`.
+    pub fn duplicate(&self, log_pid: i32) -> Result<AddressSpace, Errno> {
+        let mut child = AddressSpace::new(self.account.clone(), log_pid)?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         self.table().try_for_each_page(|va, pa, flags| {
-            let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+            let f = child.charged_frame()?;
             // SAFETY: both frames are mapped in the direct map; the new one is ours.
             unsafe {
                 core::ptr::copy_nonoverlapping(
@@ -366,6 +438,7 @@ impl Drop for AddressSpace {
     fn drop(&mut self) {
         if let Some(t) = self.table.take() {
             t.destroy(crate::mm::free_frame);
+            self.account.uncharge(self.frames());
         }
     }
 }

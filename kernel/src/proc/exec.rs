@@ -148,14 +148,17 @@ pub fn with_program<R>(
     f(&file)
 }
 
-/// A new address space holding program `path`, and the frame that enters it with `args`.
+/// A new address space holding program `path`, and the frame that enters
+/// it with `args`, charged to `account` for the process numbered `log_pid`.
 pub fn load_program(
     cwd: Option<&crate::fs::InodeRef>,
     path: &[u8],
     args: &[&[u8]],
+    account: alloc::sync::Arc<crate::mm::account::MemAccount>,
+    log_pid: i32,
 ) -> Result<(AddressSpace, TrapFrame), Errno> {
     with_program(cwd, path, |file| {
-        let mut mm = AddressSpace::new()?;
+        let mut mm = AddressSpace::new(account, log_pid)?;
         let mut frame = TrapFrame::default();
         load(&mut mm, file, args, &mut frame)?;
         Ok((mm, frame))
@@ -166,7 +169,9 @@ pub fn load_program(
 pub fn exec(p: &Proc, path: &[u8], args: &[Vec<u8>], frame: &mut TrapFrame) -> Result<(), Errno> {
     let cwd = p.cwd.lock().clone();
     let arg_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
-    let (mm, new_frame) = load_program(cwd.as_ref(), path, &arg_refs)?;
+    let account = p.container().mem.clone();
+    let log_pid = p.vpid.load(core::sync::atomic::Ordering::Relaxed);
+    let (mm, new_frame) = load_program(cwd.as_ref(), path, &arg_refs, account, log_pid)?;
     drop(cwd);
     // Install and activate together, with interrupts off: were we
     // preempted in between, the scheduler would resume us on whichever

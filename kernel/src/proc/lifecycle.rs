@@ -7,52 +7,79 @@
 //! holding its parent's `children`, so no cycle). `exit` hands its children
 //! to init (pid 1) by moving its `children` list, and tells its parent
 //! through the parent's `child_exited` queue after it is a zombie.
+//!
+//! Every operation that names another process takes the caller, and asks
+//! the process table (`table.rs`) what the caller may see: inside a
+//! container, only that container's processes, by its pid numbering. A
+//! child is complete (container, pids, group, memory charged) before it is
+//! published in the table. Init is recognised in one way, [`is_init`].
 
 use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use berth_abi::errno::Errno;
 use berth_abi::exit::ExitCode;
 use berth_abi::limits::KILLED_STATUS;
 use berth_abi::syscall::{ProcInfo, PROC_NAME_LEN};
 
-use super::{sched, table, Identity, KernelStack, Proc, State};
+use super::table::PROCS;
+use super::{sched, Identity, KernelStack, Proc, State};
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::arch::x86_64::{debug_exit, paging, percpu, switch};
+use crate::container::{self, members, Container};
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
+use crate::sync::list::Link;
 use crate::sync::{SleepLock, SpinLock, WaitQueue};
 
 static INIT: spin::Once<Arc<Proc>> = spin::Once::new();
 
-fn new_proc(
+/// Who a new process is: its reserved slot and pid, its container (a
+/// place there already taken), its pid and group in that numbering, its
+/// name and parent.
+struct Birth {
+    slot: usize,
+    pid: i32,
+    ctr: Arc<Container>,
+    vpid: i32,
+    pgid: i32,
     name: String,
     parent: Weak<Proc>,
+}
+
+/// A complete process (not yet published nor started). On failure the
+/// slot is released; the caller gives back the container place.
+fn new_proc(
+    b: Birth,
     mm: AddressSpace,
     files: FdTable,
     cwd: Option<crate::fs::InodeRef>,
     fpu: FpuState,
     frame: &TrapFrame,
 ) -> Result<Arc<Proc>, Errno> {
-    let (slot, pid) = table::reserve().ok_or(Errno::EAGAIN)?;
     let Some(kstack) = KernelStack::new() else {
-        table::release(slot);
+        PROCS.release(b.slot);
         return Err(Errno::ENOMEM);
     };
     // SAFETY: a fresh, unused kernel stack.
     let rsp = unsafe { switch::prepare_first_entry(kstack.top(), frame) };
-    let p = Arc::new(Proc {
-        pid,
-        slot,
+    Ok(Arc::new(Proc {
+        pid: b.pid,
+        slot: b.slot,
         state: AtomicU8::new(State::Embryo as u8),
         sched_lock: SpinLock::new("proc", ()),
         killed: AtomicBool::new(false),
-        container: AtomicI32::new(0),
-        pgid: AtomicI32::new(pid),
+        container: AtomicI32::new(b.ctr.id),
+        ctr_serial: AtomicU64::new(b.ctr.serial),
+        ctr: SpinLock::new("proc container", b.ctr),
+        vpid: AtomicI32::new(b.vpid),
+        ref_index: AtomicUsize::new(usize::MAX),
+        frozen: AtomicBool::new(false),
+        pgid: AtomicI32::new(b.pgid),
         cpu: AtomicI32::new(-1),
         saved_rsp: UnsafeCell::new(rsp),
         kstack,
@@ -60,8 +87,8 @@ fn new_proc(
         identity: SpinLock::new(
             "proc identity",
             Identity {
-                name,
-                parent,
+                name: b.name,
+                parent: b.parent,
                 exit_status: 0,
             },
         ),
@@ -73,9 +100,15 @@ fn new_proc(
         children: SpinLock::new("children", Vec::new()),
         child_exited: WaitQueue::new(),
         is_test_program: AtomicBool::new(false),
-    });
-    table::install(p.clone());
-    Ok(p)
+        wait_link: Link::new(),
+    }))
+}
+
+/// Publishes a complete process: in its container's reference table, then
+/// in the process table.
+fn publish(p: &Arc<Proc>) {
+    members::enter(p, &p.container());
+    PROCS.install(p.clone());
 }
 
 fn start(p: &Arc<Proc>) {
@@ -88,7 +121,11 @@ fn start(p: &Arc<Proc>) {
 /// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
 pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
     let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-    let (mm, frame) = super::exec::load_program(None, program.as_bytes(), &args)?;
+    let ctr = container::host().clone();
+    members::take_place(&ctr)?;
+    let (slot, pid) = PROCS.reserve().ok_or(Errno::EAGAIN)?;
+    let (mm, frame) =
+        super::exec::load_program(None, program.as_bytes(), &args, ctr.mem.clone(), pid)?;
     let mut files = FdTable::new();
     let console = crate::file::File::console(true, true);
     for _ in 0..3 {
@@ -98,29 +135,67 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
         Some(fs) => Some(fs.root()?),
         None => None,
     };
-    let p = new_proc(
-        String::from(program),
-        Weak::new(),
-        mm,
-        files,
-        root,
-        FpuState::initial(),
-        &frame,
-    )?;
+    let birth = Birth {
+        slot,
+        pid,
+        ctr,
+        vpid: pid,
+        pgid: pid,
+        name: String::from(program),
+        parent: Weak::new(),
+    };
+    let p = new_proc(birth, mm, files, root, FpuState::initial(), &frame)?;
     INIT.call_once(|| p.clone());
+    publish(&p);
     start(&p);
     Ok(())
 }
 
-/// `fork`: a copy of the caller; returns the child's pid (the child sees 0).
+/// Whether `p` is init (pid 1: it adopts orphans and must never end).
+pub fn is_init(p: &Proc) -> bool {
+    INIT.get()
+        .is_some_and(|init| core::ptr::eq(Arc::as_ptr(init), p))
+}
+
+/// `fork`: a copy of the caller, in the caller's container; returns the
+/// child's pid in the caller's numbering (the child sees 0). `EAGAIN` at
+/// the process table's or the container's process limit, `ENOMEM` at its
+/// page limit.
 pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
+    let ctr = parent.container();
+    members::take_place(&ctr)?;
+    let child = fork_in(parent, frame, ctr.clone());
+    match child {
+        Ok(child) => {
+            parent.children.lock().push(child.clone());
+            publish(&child);
+            start(&child);
+            Ok(child.vpid.load(Ordering::Relaxed))
+        }
+        Err(e) => {
+            members::release_place(&ctr);
+            Err(e)
+        }
+    }
+}
+
+fn fork_in(parent: &Arc<Proc>, frame: &TrapFrame, ctr: Arc<Container>) -> Result<Arc<Proc>, Errno> {
+    let (slot, pid) = PROCS.reserve().ok_or(Errno::EAGAIN)?;
+    let vpid = ctr.next_pid(pid);
     // The parent's own address space, locked with interrupts on: nothing
     // else changes it while it forks.
     let mm = parent
         .lock_mm()
         .as_ref()
-        .ok_or(Errno::EFAULT)?
-        .duplicate()?;
+        .ok_or(Errno::EFAULT)
+        .and_then(|mm| mm.duplicate(vpid));
+    let mm = match mm {
+        Ok(mm) => mm,
+        Err(e) => {
+            PROCS.release(slot);
+            return Err(e);
+        }
+    };
     let files = parent.files.lock().clone();
     let cwd = parent.cwd.lock().clone();
     let mut child_frame = *frame;
@@ -129,25 +204,17 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
     // The parent is running: its FPU state is in the registers.
     let mut fpu = FpuState::initial();
     fpu.save();
-    let child = new_proc(
-        name,
-        Arc::downgrade(parent),
-        mm,
-        files,
-        cwd,
-        fpu,
-        &child_frame,
-    )?;
-    child
-        .container
-        .store(parent.container.load(Ordering::Relaxed), Ordering::Relaxed);
     // A child starts in its parent's process group (so ^C reaches a whole pipeline).
-    child
-        .pgid
-        .store(parent.pgid.load(Ordering::Relaxed), Ordering::Relaxed);
-    parent.children.lock().push(child.clone());
-    start(&child);
-    Ok(child.pid)
+    let birth = Birth {
+        slot,
+        pid,
+        ctr,
+        vpid,
+        pgid: parent.pgid.load(Ordering::Relaxed),
+        name,
+        parent: Arc::downgrade(parent),
+    };
+    new_proc(birth, mm, files, cwd, fpu, &child_frame)
 }
 
 /// `exit`: release resources, become a zombie, wake the parent. Never returns.
@@ -158,7 +225,7 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
 /// Hence exit is called only from the outermost kernel frames (the trap and
 /// system-call dispatchers), which move their reference in.
 pub fn exit(p: Arc<Proc>, status: i32) -> ! {
-    if INIT.get().is_some_and(|init| Arc::ptr_eq(init, &p)) {
+    if is_init(&p) {
         panic!("init exiting with status {status}");
     }
     // Files first: closing a pipe end wakes the other side.
@@ -178,15 +245,7 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
         mm
     };
     drop(mm);
-
-    if p.is_test_program.load(Ordering::Relaxed) && crate::cmdline::test_mode() {
-        crate::println!("test program {} exited with status {status}", p.name());
-        debug_exit::exit_qemu(if status == 0 {
-            ExitCode::Success
-        } else {
-            ExitCode::Failure
-        });
-    }
+    members::exit(&p);
 
     // Hand children to init.
     let orphans = core::mem::take(&mut *p.children.lock());
@@ -220,21 +279,28 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     })
 }
 
-/// `wait`: reaps a zombie child; returns its pid and exit status.
+/// `wait`: reaps a zombie child the caller can see; returns its pid (in
+/// the caller's numbering) and exit status. `ECHILD` when no child is
+/// visible (children that left the caller's container are not).
 pub fn wait(p: &Arc<Proc>) -> Result<(i32, i32), Errno> {
     let mut kids = p.children.lock();
     loop {
-        if kids.is_empty() {
+        if !kids.iter().any(|c| c.pid_seen_by(p).is_some()) {
             return Err(Errno::ECHILD);
         }
-        if let Some(i) = kids.iter().position(|c| c.state() == State::Zombie) {
+        if let Some(i) = kids
+            .iter()
+            .position(|c| c.state() == State::Zombie && c.pid_seen_by(p).is_some())
+        {
             let child = kids.swap_remove(i);
             drop(kids);
             // Make sure the child has fully left its CPU before freeing its stack.
             drop(child.sched_lock.lock());
             let status = child.identity.lock().exit_status;
-            table::release(child.slot);
-            return Ok((child.pid, status));
+            let pid = child.pid_seen_by(p).unwrap_or(child.pid);
+            reaped_test_program(&child, status);
+            PROCS.release(child.slot);
+            return Ok((pid, status));
         }
         if p.killed() {
             return Err(Errno::EINTR);
@@ -243,71 +309,101 @@ pub fn wait(p: &Arc<Proc>) -> Result<(i32, i32), Errno> {
     }
 }
 
-/// `kill`: marks `pid` killed and wakes it if it sleeps. Init is not
-/// killable (`EPERM`): it adopts orphans and restarts the shell, and its
-/// end would stop the system.
-pub fn kill(pid: i32) -> Result<(), Errno> {
-    let target = table::find(pid).ok_or(Errno::ESRCH)?;
+/// Test mode: the program named on the command line ends QEMU with its
+/// status once reaped (the test's hook, kept out of `exit`).
+fn reaped_test_program(child: &Proc, status: i32) {
+    if child.is_test_program.load(Ordering::Relaxed) && crate::cmdline::test_mode() {
+        crate::println!("test program {} exited with status {status}", child.name());
+        debug_exit::exit_qemu(if status == 0 {
+            ExitCode::Success
+        } else {
+            ExitCode::Failure
+        });
+    }
+}
+
+/// `kill(pid)` by `caller`: marks the process the caller calls `pid`
+/// killed and wakes it if it sleeps. `ESRCH` for a pid the caller cannot
+/// see; init is not killable (`EPERM`): it adopts orphans and restarts the
+/// shell, and its end would stop the system.
+pub fn kill(caller: &Proc, pid: i32) -> Result<(), Errno> {
+    let target = PROCS.find_visible(caller, pid).ok_or(Errno::ESRCH)?;
     if target.state() == State::Zombie {
         return Err(Errno::ESRCH);
     }
-    if INIT.get().is_some_and(|init| Arc::ptr_eq(init, &target)) {
+    if is_init(&target) {
         return Err(Errno::EPERM);
     }
-    target.killed.store(true, Ordering::Release);
-    sched::make_runnable_if_sleeping(target);
+    kill_member(&target);
     Ok(())
 }
 
-/// The console's foreground process group (0: none).
-static FOREGROUND: AtomicI32 = AtomicI32::new(0);
+/// Marks `p` killed and wakes it (kill, ^C, destroying its container).
+pub fn kill_member(p: &Arc<Proc>) {
+    p.killed.store(true, Ordering::Release);
+    sched::make_runnable_if_sleeping(p.clone());
+}
 
-/// `setpgid(pid, pgid)` by `caller`.
+/// The console's foreground process group (0: none), and the serial of
+/// the container whose numbering names it.
+static FOREGROUND: SpinLock<(u64, i32)> = SpinLock::new("foreground", (0, 0));
+
+/// `setpgid(pid, pgid)` by `caller`: `pid` (0: the caller) must be the
+/// caller or a child it can see; groups are numbered in the caller's
+/// container's numbering.
 pub fn setpgid(caller: &Arc<Proc>, pid: i32, pgid: i32) -> Result<(), Errno> {
     if pid < 0 || pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    let target = if pid == 0 || pid == caller.pid {
+    let target = if pid == 0 || caller.pid_seen_by(caller) == Some(pid) {
         caller.clone()
     } else {
         caller
             .children
             .lock()
             .iter()
-            .find(|c| c.pid == pid)
+            .find(|c| c.pid_seen_by(caller) == Some(pid))
             .cloned()
             .ok_or(Errno::ESRCH)?
     };
-    let group = if pgid == 0 { target.pid } else { pgid };
+    let group = if pgid == 0 {
+        target.vpid.load(Ordering::Relaxed)
+    } else {
+        pgid
+    };
     target.pgid.store(group, Ordering::Relaxed);
     Ok(())
 }
 
-/// `tcsetpgrp(pgid)`: the group ^C interrupts.
-pub fn set_foreground(pgid: i32) -> Result<(), Errno> {
+/// `tcsetpgrp(pgid)` by `caller`: group `pgid` of the caller's container
+/// is what ^C interrupts.
+pub fn set_foreground(caller: &Proc, pgid: i32) -> Result<(), Errno> {
     if pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    FOREGROUND.store(pgid, Ordering::Relaxed);
+    *FOREGROUND.lock() = (caller.ctr_serial.load(Ordering::Acquire), pgid);
     Ok(())
 }
 
 /// ^C: kills every process of the foreground group (never init). Returns how many.
 pub fn interrupt_foreground() -> usize {
-    let fg = FOREGROUND.load(Ordering::Relaxed);
-    if fg <= 1 {
+    let (serial, fg) = *FOREGROUND.lock();
+    if fg == 0 {
         return 0;
     }
-    let victims: Vec<Arc<Proc>> = table::snapshot()
+    let victims: Vec<Arc<Proc>> = PROCS
+        .visible(None)
         .into_iter()
         .filter(|p| {
-            p.pgid.load(Ordering::Relaxed) == fg && p.pid != 1 && p.state() != State::Zombie
+            p.ctr_serial.load(Ordering::Acquire) == serial
+                && p.pgid.load(Ordering::Relaxed) == fg
+                && !is_init(p)
+                && p.state() != State::Zombie
         })
         .collect();
     let n = victims.len();
-    for v in victims {
-        v.killed.store(true, Ordering::Release);
-        sched::make_runnable_if_sleeping(v);
+    for v in &victims {
+        kill_member(v);
     }
     n
 }
@@ -317,9 +413,11 @@ pub fn exit_killed(p: Arc<Proc>) -> ! {
     exit(p, KILLED_STATUS)
 }
 
-/// The process listing behind `ps`: up to `max` rows.
-pub fn process_rows(max: usize) -> Vec<ProcInfo> {
-    let mut rows: Vec<ProcInfo> = table::snapshot()
+/// The process listing behind `ps`: up to `max` rows of what `caller`
+/// may see (`None`: everything, for ^P), pids in the caller's numbering.
+pub fn process_rows(caller: Option<&Proc>, max: usize) -> Vec<ProcInfo> {
+    let mut rows: Vec<ProcInfo> = PROCS
+        .visible(caller)
         .into_iter()
         .map(|p| {
             let id = p.identity.lock();
@@ -327,13 +425,23 @@ pub fn process_rows(max: usize) -> Vec<ProcInfo> {
             let n = id.name.len().min(PROC_NAME_LEN - 1);
             name[..n].copy_from_slice(&id.name.as_bytes()[..n]);
             let pages = p.mm_pages.load(Ordering::Relaxed) as u32;
+            let seen = |q: &Proc| caller.map_or(Some(q.pid), |c| q.pid_seen_by(c));
+            // Inside a container a frozen process reads as sleeping.
+            let state = match (caller, p.vstate()) {
+                (Some(c), berth_abi::syscall::proc_state::FROZEN) if !c.on_host() => {
+                    State::Sleeping as i32
+                }
+                (_, s) => s,
+            };
             ProcInfo {
-                pid: p.pid,
-                ppid: id.parent.upgrade().map_or(0, |pp| pp.pid),
+                pid: seen(&p).unwrap_or(p.pid),
+                ppid: id.parent.upgrade().and_then(|pp| seen(&pp)).unwrap_or(0),
                 container: p.container.load(Ordering::Relaxed),
-                state: p.state() as i32,
+                state,
                 cpu: p.cpu.load(Ordering::Relaxed),
                 pages,
+                vpid: p.vpid.load(Ordering::Relaxed),
+                pgid: p.pgid.load(Ordering::Relaxed),
                 name,
             }
         })
@@ -346,7 +454,7 @@ pub fn process_rows(max: usize) -> Vec<ProcInfo> {
 /// ^P: one line per process on the console.
 pub fn print_process_list() {
     crate::println!();
-    for r in process_rows(usize::MAX) {
+    for r in process_rows(None, usize::MAX) {
         let n = r.name.iter().position(|&b| b == 0).unwrap_or(PROC_NAME_LEN);
         let name = core::str::from_utf8(&r.name[..n]).unwrap_or("?");
         crate::println!(

@@ -15,6 +15,9 @@
 //!   `ps` and ^P.
 //! - `children` (the wait lock): the list of live and zombie children;
 //!   the parent's `child_exited` queue is woken when one becomes a zombie.
+//! - `wait_link`: the process's links on the one wait queue it sleeps on,
+//!   touched only under that queue's lock (`sched.rs` says why a linked
+//!   process stays alive and how it takes itself off).
 //!
 //! There is no lock over all processes: see `table.rs` for how slots and
 //! pids are handed out and `sched.rs` for the per-CPU run queues.

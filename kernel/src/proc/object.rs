@@ -5,15 +5,17 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use berth_abi::syscall::proc_state;
 
 use super::sched;
 use crate::arch::x86_64::trap::TrapFrame;
+use crate::container::Container;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
 use crate::param::KSTACK_PAGES;
+use crate::sync::list::{Link, Linked};
 use crate::sync::{SleepLock, SleepLockGuard, SpinLock, WaitQueue};
 
 /// Scheduling state (values match `berth_abi::syscall::proc_state`).
@@ -81,9 +83,22 @@ pub struct Proc {
     /// Held across the switch to the scheduler; guards `state` changes.
     pub sched_lock: SpinLock<()>,
     pub killed: AtomicBool,
-    /// Container the process belongs to (0 = host).
+    /// The container it belongs to (the host's for host processes). Only
+    /// the process itself changes it (join, leave), with `container`,
+    /// `ctr_serial`, `vpid` and `pgid` beside it; others read the atomics.
+    pub(crate) ctr: SpinLock<Arc<Container>>,
+    /// Its container's id (0 = host).
     pub container: AtomicI32,
-    /// Process group (^C kills the console's foreground group).
+    /// Its container's serial (what visibility compares: never reused).
+    pub ctr_serial: AtomicU64,
+    /// Its pid in its container's numbering (= `pid` on the host).
+    pub vpid: AtomicI32,
+    /// Its slot in its container's `procReferenceTable`.
+    pub ref_index: AtomicUsize,
+    /// Waiting in its container's freezer (`vState` frozen).
+    pub frozen: AtomicBool,
+    /// Process group, in its container's numbering (^C kills the console's
+    /// foreground group of the foreground container).
     pub pgid: AtomicI32,
     /// CPU it runs or last ran on (-1: never).
     pub cpu: AtomicI32,
@@ -114,6 +129,8 @@ pub struct Proc {
     pub child_exited: WaitQueue,
     /// Set for the program started from the command line in test mode.
     pub is_test_program: AtomicBool,
+    /// Links on the wait queue it sleeps on (at most one; see `sched.rs`).
+    pub(crate) wait_link: Link<Proc>,
 }
 
 // SAFETY: saved_rsp is written only by the CPU switching the process out
@@ -122,6 +139,13 @@ pub struct Proc {
 unsafe impl Sync for Proc {}
 // SAFETY: as above; a Proc has no CPU-affine state.
 unsafe impl Send for Proc {}
+
+// SAFETY: always the same field.
+unsafe impl Linked for Proc {
+    fn link(&self) -> &Link<Proc> {
+        &self.wait_link
+    }
+}
 
 /// The locked address space of a process; on release it records the
 /// page count `ps` shows.
@@ -175,6 +199,38 @@ impl Proc {
 
     pub fn name(&self) -> String {
         self.identity.lock().name.clone()
+    }
+
+    /// Its container.
+    pub fn container(&self) -> Arc<Container> {
+        self.ctr.lock().clone()
+    }
+
+    /// Whether it is on the host (not in a container).
+    pub fn on_host(&self) -> bool {
+        self.container.load(Ordering::Acquire) == 0
+    }
+
+    /// Its pid as `caller` names it, or `None` if `caller` may not see it:
+    /// the host sees every process by its real pid; a container caller sees
+    /// only its own container's processes, in that container's numbering.
+    pub fn pid_seen_by(&self, caller: &Proc) -> Option<i32> {
+        let serial = caller.ctr_serial.load(Ordering::Acquire);
+        if serial == 0 {
+            return Some(self.pid);
+        }
+        (self.ctr_serial.load(Ordering::Acquire) == serial)
+            .then(|| self.vpid.load(Ordering::Relaxed))
+    }
+
+    /// The state its container's scheduler sees (`vState`): its state, or
+    /// frozen while its container is paused and it waits in the freezer.
+    pub fn vstate(&self) -> i32 {
+        if self.frozen.load(Ordering::Relaxed) {
+            proc_state::FROZEN
+        } else {
+            self.state() as i32
+        }
     }
 
     /// The user trap frame at the top of the kernel stack.

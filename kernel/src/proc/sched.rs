@@ -6,6 +6,10 @@
 //! last ran on unless that queue is longer than the shortest by two or more,
 //! in which case it goes to the shortest; a CPU whose queue is empty steals
 //! from the longest. Sending a reschedule IPI wakes a halted target CPU.
+//! Each queue reserves room for `NPROC` processes before its CPU starts
+//! scheduling: a process is on at most one run queue, at most once (it is
+//! queued when it becomes `Runnable` and taken off to run), so `enqueue`
+//! never grows a queue and never allocates.
 //!
 //! The hand-off follows xv6: a process that gives up the CPU takes its own
 //! `sched_lock`, sets its state and switches to its CPU's scheduler, which
@@ -14,20 +18,38 @@
 //! process is never resumed before its registers are saved, and a wakeup
 //! that races with going to sleep simply waits for the lock.
 //!
+//! Wait queues ([`Waiters`]) are intrusive lists (`sync::list`) through
+//! each process's `wait_link`, so sleeping and waking never allocate (they
+//! run under `mm::heap::NoAlloc`, which panics if they do). Lock order: a
+//! process's `sched_lock` → a wait-queue lock → a run-queue lock. Sleeping
+//! links the process onto the queue under both its `sched_lock` and the
+//! queue's lock; a waker takes one process off under the queue lock, drops
+//! it, then takes that process's `sched_lock` to make it runnable.
+//!
+//! Why no wait-queue pointer ever dangles: a queue holds one counted
+//! reference to each process on it (`Arc::into_raw` on linking, `from_raw`
+//! on unlinking), and follows links only under its own lock, so a linked
+//! process is alive; a waker works only on the `Arc` it took off. A process
+//! links itself only inside `sleep_on(w)` and, before returning, takes itself
+//! off `w` in O(1) if no wakeup did (woken by `kill`), so it is on at most one
+//! queue, and `w` (borrowed for the whole call) outlives its being on it.
+//!
 //! The container-fair, lock-free selection of a later milestone replaces
 //! the queue discipline, not this hand-off.
 
 use alloc::collections::VecDeque;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::cell::{Cell, UnsafeCell};
 use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use berth_abi::limits::NPROC;
 use crossbeam_utils::CachePadded;
 
 use super::{Proc, State};
 use crate::arch::x86_64::{apic, cpu, idt, percpu, switch};
+use crate::mm::heap::NoAlloc;
 use crate::param::MAX_CPUS;
+use crate::sync::list::ArcList;
 use crate::sync::{SpinLock, SpinLockGuard};
 
 /// Scheduler state of one CPU.
@@ -151,6 +173,8 @@ fn steal() -> Option<Arc<Proc>> {
 /// This CPU's scheduler loop. Never returns.
 pub fn run_scheduler() -> ! {
     let me = this();
+    // Before `started`, which lets `place` pick this queue (module header).
+    me.queue.lock().reserve(NPROC);
     me.started.store(true, Ordering::Release);
     loop {
         // Let interrupts in between picks so a wakeup IPI or tick can land.
@@ -173,6 +197,11 @@ pub fn run_scheduler() -> ! {
         }
         p.set_state(State::Running);
         p.cpu.store(percpu::cpu_index() as i32, Ordering::Relaxed);
+        let ctr = p.container();
+        if !ctr.is_host() && crate::container::log::scheduler_log_on() {
+            crate::container::log::scheduling(ctr.id, p.vpid.load(Ordering::Relaxed));
+        }
+        let switched_in = crate::arch::x86_64::cpu::rdtsc();
         let top = p.kstack.top();
         let c = percpu::this_cpu();
         c.kernel_stack_top.set(top);
@@ -198,6 +227,12 @@ pub fn run_scheduler() -> ! {
         unsafe { switch::switch(me.scheduler_rsp.get(), *target_rsp) };
         // Back from the process, which switched out holding its sched_lock.
         crate::arch::x86_64::paging::activate_kernel_table();
+        ctr.cycles.fetch_add(
+            crate::arch::x86_64::cpu::rdtsc().wrapping_sub(switched_in),
+            Ordering::Relaxed,
+        );
+        ctr.switches.fetch_add(1, Ordering::Relaxed);
+        drop(ctr);
         // SAFETY: own CPU, interrupts off.
         let prev = unsafe { (*me.current.get()).take() };
         if let Some(prev) = prev {
@@ -245,9 +280,11 @@ pub fn yield_now() {
     unsafe { p.sched_lock.force_unlock() };
 }
 
-/// Processes waiting on one wait queue.
+/// Processes waiting on one wait queue: an intrusive list through each
+/// process's `wait_link`, so sleeping and waking never allocate (see the
+/// module header for why this is safe).
 pub struct Waiters {
-    list: SpinLock<Vec<Arc<Proc>>>,
+    list: SpinLock<ArcList<Proc>>,
 }
 
 impl Default for Waiters {
@@ -259,7 +296,7 @@ impl Default for Waiters {
 impl Waiters {
     pub const fn new() -> Self {
         Waiters {
-            list: SpinLock::new("waitqueue", Vec::new()),
+            list: SpinLock::new("waitqueue", ArcList::new()),
         }
     }
 }
@@ -278,39 +315,62 @@ pub fn sleep_on<T>(w: &Waiters, guard: SpinLockGuard<'_, T>, interruptible: bool
         return false;
     };
     let sched_guard = p.sched_lock.lock();
+    let no_alloc = NoAlloc::new();
     if interruptible && p.killed() {
+        drop(no_alloc);
         drop(sched_guard);
         drop(guard);
         return true;
     }
-    w.list.lock().push(p.clone());
+    w.list.lock().push_back(p.clone());
     p.set_state(State::Sleeping);
     drop(guard);
+    drop(no_alloc);
     core::mem::forget(sched_guard);
     switch_to_scheduler(&p);
     // SAFETY: the scheduler that resumed us took our sched_lock on this CPU.
     unsafe { p.sched_lock.force_unlock() };
-    // Woken by kill, a stale entry may remain: take ourselves off the list.
-    w.list.lock().retain(|q| !Arc::ptr_eq(q, &p));
+    // A wakeup took us off `w`; woken by kill instead, we are still on it.
+    let no_alloc = NoAlloc::new();
+    // SAFETY: a process links itself only here, on `w`, and is off every
+    // queue again before this returns, so it is on `w` or on none.
+    let ours = unsafe { w.list.lock().remove(&p) };
+    drop(no_alloc);
+    // The queue's reference; ours (`p`) is still alive, so this frees nothing.
+    drop(ours);
     true
 }
 
-/// Makes every process sleeping on `w` runnable.
+/// Makes every process sleeping on `w` runnable. Takes the waiters off one
+/// at a time (the queue lock ranks below their sched_locks), but only those
+/// queued when it started, so a woken process queueing again cannot keep it going.
 pub fn wake_all(w: &Waiters) {
-    let waiters = core::mem::take(&mut *w.list.lock());
-    for p in waiters {
+    let mark = w.list.lock().mark();
+    loop {
+        let next = {
+            let _no_alloc = NoAlloc::new();
+            w.list.lock().pop_front_before(mark)
+        };
+        let Some(p) = next else { break };
         make_runnable_if_sleeping(p);
     }
 }
 
 /// Wakes `p` if it sleeps (used by wakeups and by kill).
 pub fn make_runnable_if_sleeping(p: Arc<Proc>) {
-    let guard = p.sched_lock.lock();
-    if p.state() == State::Sleeping {
-        p.set_state(State::Runnable);
-        enqueue(p.clone());
+    {
+        let _no_alloc = NoAlloc::new();
+        let guard = p.sched_lock.lock();
+        if p.state() == State::Sleeping {
+            p.set_state(State::Runnable);
+            enqueue(p.clone());
+        }
+        drop(guard);
     }
-    drop(guard);
+    // Dropping the last reference frees the process: outside the NoAlloc
+    // scope, as freeing is allowed (and dropping a process's parts is not
+    // this module's to vouch for).
+    drop(p);
 }
 
 /// Ends the current process for good: marks it a zombie and leaves the CPU.

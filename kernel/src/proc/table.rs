@@ -1,11 +1,18 @@
-//! The process table: slots handed out without a global lock, pids from a counter.
+//! The process table: a value whose lookups take the calling process.
 //!
 //! `NPROC` slots, each an atomic "taken" flag plus the process it holds
 //! (behind the slot's own small lock). Allocation claims a free slot with a
 //! compare-exchange, starting from a rotating hint, so concurrent forks on
 //! different CPUs do not serialise; pids come from an atomic counter and
-//! are never reused. Finding a process by pid (kill) looks at slots one at
-//! a time, each under its own lock: there is no lock over all processes.
+//! are never reused. There is no lock over all processes: lookups look at
+//! slots one at a time, each under its own lock.
+//!
+//! Visibility lives here, in one place: a caller sees the processes of its
+//! own container, named by its container's numbering ([`Proc::pid_seen_by`]);
+//! the host sees every process by its real pid. `kill`, `wait`, `ps`,
+//! `setpgid` and ^C all ask the table through [`ProcTable::find_visible`]
+//! and [`ProcTable::visible`]. A process is published ([`ProcTable::install`])
+//! only once it is complete: container, pids and group are set before.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -21,70 +28,97 @@ struct Slot {
     proc: SpinLock<Option<Arc<Proc>>>,
 }
 
-#[allow(clippy::declare_interior_mutable_const)]
-const FREE: Slot = Slot {
-    taken: AtomicBool::new(false),
-    proc: SpinLock::new("proc slot", None),
-};
-static SLOTS: [Slot; NPROC] = [FREE; NPROC];
-static NEXT_PID: AtomicI32 = AtomicI32::new(1);
-static HINT: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicUsize = AtomicUsize::new(0);
+/// Every process.
+pub struct ProcTable {
+    slots: [Slot; NPROC],
+    next_pid: AtomicI32,
+    hint: AtomicUsize,
+    live: AtomicUsize,
+}
 
-/// Claims a free slot and a fresh pid; `None` when the table is full.
-pub fn reserve() -> Option<(usize, i32)> {
-    let start = HINT.fetch_add(1, Ordering::Relaxed);
-    for i in 0..NPROC {
-        let slot = (start + i) % NPROC;
-        if SLOTS[slot]
-            .taken
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
-            LIVE.fetch_add(1, Ordering::Relaxed);
-            return Some((slot, NEXT_PID.fetch_add(1, Ordering::Relaxed)));
+/// The one process table.
+pub static PROCS: ProcTable = ProcTable::new();
+
+impl ProcTable {
+    const fn new() -> ProcTable {
+        ProcTable {
+            slots: [const {
+                Slot {
+                    taken: AtomicBool::new(false),
+                    proc: SpinLock::new("proc slot", None),
+                }
+            }; NPROC],
+            next_pid: AtomicI32::new(1),
+            hint: AtomicUsize::new(0),
+            live: AtomicUsize::new(0),
         }
     }
-    None
-}
 
-/// Publishes a process in the slot it reserved.
-pub fn install(p: Arc<Proc>) {
-    let slot = p.slot;
-    *SLOTS[slot].proc.lock() = Some(p);
-}
-
-/// Empties a slot (the process was reaped, or fork failed after `reserve`).
-pub fn release(slot: usize) {
-    let old = SLOTS[slot].proc.lock().take();
-    SLOTS[slot].taken.store(false, Ordering::Release);
-    LIVE.fetch_sub(1, Ordering::Relaxed);
-    drop(old);
-}
-
-/// The live process with `pid`.
-pub fn find(pid: i32) -> Option<Arc<Proc>> {
-    if pid <= 0 {
-        return None;
+    /// Claims a free slot and a fresh pid; `None` when the table is full.
+    pub fn reserve(&self) -> Option<(usize, i32)> {
+        let start = self.hint.fetch_add(1, Ordering::Relaxed);
+        for i in 0..NPROC {
+            let slot = (start + i) % NPROC;
+            if self.slots[slot]
+                .taken
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                self.live.fetch_add(1, Ordering::Relaxed);
+                return Some((slot, self.next_pid.fetch_add(1, Ordering::Relaxed)));
+            }
+        }
+        None
     }
-    SLOTS.iter().find_map(|s| {
-        if !s.taken.load(Ordering::Acquire) {
+
+    /// Publishes a complete process in the slot it reserved.
+    pub fn install(&self, p: Arc<Proc>) {
+        let slot = p.slot;
+        *self.slots[slot].proc.lock() = Some(p);
+    }
+
+    /// Empties a slot (the process was reaped, or fork failed after `reserve`).
+    pub fn release(&self, slot: usize) {
+        let old = self.slots[slot].proc.lock().take();
+        self.slots[slot].taken.store(false, Ordering::Release);
+        self.live.fetch_sub(1, Ordering::Relaxed);
+        drop(old);
+    }
+
+    fn each(&self) -> impl Iterator<Item = Arc<Proc>> + '_ {
+        self.slots
+            .iter()
+            .filter(|s| s.taken.load(Ordering::Acquire))
+            .filter_map(|s| s.proc.lock().clone())
+    }
+
+    /// The live process that `caller` calls `pid`, if `caller` may see it.
+    pub fn find_visible(&self, caller: &Proc, pid: i32) -> Option<Arc<Proc>> {
+        if pid <= 0 {
             return None;
         }
-        s.proc.lock().as_ref().filter(|p| p.pid == pid).cloned()
-    })
-}
+        self.slots.iter().find_map(|s| {
+            if !s.taken.load(Ordering::Acquire) {
+                return None;
+            }
+            s.proc
+                .lock()
+                .as_ref()
+                .filter(|p| p.pid_seen_by(caller) == Some(pid))
+                .cloned()
+        })
+    }
 
-/// Every process, for listings (a snapshot: processes may come and go).
-pub fn snapshot() -> Vec<Arc<Proc>> {
-    SLOTS
-        .iter()
-        .filter(|s| s.taken.load(Ordering::Acquire))
-        .filter_map(|s| s.proc.lock().clone())
-        .collect()
-}
+    /// Every process `caller` may see (`None`: every process, for the
+    /// kernel's own listings). A snapshot: processes may come and go.
+    pub fn visible(&self, caller: Option<&Proc>) -> Vec<Arc<Proc>> {
+        self.each()
+            .filter(|p| caller.is_none_or(|c| p.pid_seen_by(c).is_some()))
+            .collect()
+    }
 
-/// Processes in the table.
-pub fn live() -> usize {
-    LIVE.load(Ordering::Relaxed)
+    /// Processes in the table.
+    pub fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
 }

@@ -1,10 +1,12 @@
-//! Locks: the interrupt-disabling spinlock and the sleeping lock.
+//! Locks: the interrupt-disabling spinlock and the sleeping lock, plus the
+//! wait queue and the allocation-free intrusive list it is built on.
 //!
-//! Both compile on the host as well (`cargo test -p berth-kernel --lib`),
+//! All compile on the host as well (`cargo test -p berth-kernel --lib`),
 //! where a thread stands in for a CPU and there are no interrupts to mask;
 //! that lets pure kernel logic built on them (file system, scheduler data
 //! structures) be unit-tested there.
 
+pub mod list;
 mod sleeplock;
 mod spinlock;
 mod wait;

@@ -8,7 +8,9 @@
 //! wakeup issued after the waiter checked its condition cannot be lost. It
 //! returns with the lock held again; callers re-check their condition in a
 //! loop (wakeups may be spurious). Waking takes the waiters off the queue
-//! and makes each runnable on some CPU's run queue.
+//! and makes each runnable on some CPU's run queue. Neither allocates: the
+//! queue is an intrusive list through the processes (`proc::sched::Waiters`),
+//! so sleeping works with the kernel heap full.
 //!
 //! Outside a process (early boot) and on the host, where a thread stands in
 //! for a CPU, sleeping degrades to releasing the lock, pausing and re-taking it.

@@ -88,7 +88,7 @@ pub fn dup(ctx: &mut Ctx) -> Result<i64, Errno> {
 pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
     let addr = ctx.arg(0);
     with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
-    let p = Arc::new(Pipe::new()?);
+    let p = Arc::new(Pipe::new(ctx.proc.container().mem.clone())?);
     let r = Arc::new(File {
         kind: FileKind::PipeReader(p.clone()),
         readable: true,
@@ -99,6 +99,10 @@ pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
         readable: false,
         writable: true,
     });
+    let ctr = ctx.proc.container();
+    ctr.files.register(&r)?;
+    ctr.files.register(&w)?;
+    drop(ctr);
     let (rfd, wfd) = {
         let mut fds = ctx.proc.files.lock();
         if fds.free_count() < 2 {
@@ -174,6 +178,7 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
             writable,
         })
     };
+    ctx.proc.container().files.register(&file)?;
     let fd = ctx.proc.files.lock().alloc(file.clone());
     drop(file);
     fd.map(|fd| fd as i64)

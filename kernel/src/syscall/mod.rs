@@ -5,6 +5,7 @@
 //! not compile. Handlers return `Result<i64, Errno>`; this module alone turns
 //! an error into `-errno` in `rax`.
 
+mod container;
 mod fs;
 mod proc;
 
@@ -54,6 +55,11 @@ berth_abi::for_each_syscall!(dispatcher);
 
 /// Every handler, by the table's names.
 mod handlers {
+    pub use super::container::{
+        container_diff, containers, create_container, destroy_container, getcid, gethostname,
+        join_container, leave_container, memory_log_off, memory_log_on, pause_container,
+        resume_container, scheduler_log_off, scheduler_log_on, sethostname, update_container,
+    };
     pub use super::fs::{
         chdir, close, dup, fstat, link, mkdir, mknod, open, pipe, read, unlink, write,
     };
@@ -77,7 +83,13 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         frame,
         exit_status: None,
     };
-    let ret = dispatch(num, &mut ctx).unwrap_or_else(Errno::as_return);
+    // The container's deny set (Docker's seccomp, answered with EPERM).
+    let refused = !ctx.proc.on_host() && ctx.proc.container().refuses(num);
+    let ret = if refused {
+        Errno::EPERM.as_return()
+    } else {
+        dispatch(num, &mut ctx).unwrap_or_else(Errno::as_return)
+    };
     let Ctx {
         proc: p,
         frame,
@@ -87,6 +99,7 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         crate::proc::lifecycle::exit(p, status);
     }
     frame.rax = ret as u64;
+    crate::container::members::freeze_point(&p);
     if p.killed() {
         crate::proc::lifecycle::exit_killed(p);
     }

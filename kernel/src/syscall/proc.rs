@@ -43,7 +43,7 @@ pub fn wait(ctx: &mut Ctx) -> Result<i64, Errno> {
 }
 
 pub fn kill(ctx: &mut Ctx) -> Result<i64, Errno> {
-    lifecycle::kill(ctx.arg_i32(0)).map(|()| 0)
+    lifecycle::kill(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
 }
 
 /// Reads a NUL-terminated path argument.
@@ -115,7 +115,9 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
 }
 
 pub fn getpid(ctx: &mut Ctx) -> Result<i64, Errno> {
-    Ok(i64::from(ctx.proc.pid))
+    Ok(i64::from(
+        ctx.proc.vpid.load(core::sync::atomic::Ordering::Relaxed),
+    ))
 }
 
 pub fn sbrk(ctx: &mut Ctx) -> Result<i64, Errno> {
@@ -148,16 +150,16 @@ static PS_LOCK: SleepLock<()> = SleepLock::new("ps", ());
 pub fn ps(ctx: &mut Ctx) -> Result<i64, Errno> {
     let (out, max) = (ctx.arg(0), ctx.arg(1) as usize);
     let _one_at_a_time = PS_LOCK.lock();
-    let rows = lifecycle::process_rows(max);
+    let rows = lifecycle::process_rows(Some(&ctx.proc), max);
     let size = core::mem::size_of::<ProcInfo>();
     let mut bytes = Vec::with_capacity(rows.len() * size);
     for r in &rows {
-        bytes.extend_from_slice(&r.pid.to_le_bytes());
-        bytes.extend_from_slice(&r.ppid.to_le_bytes());
-        bytes.extend_from_slice(&r.container.to_le_bytes());
-        bytes.extend_from_slice(&r.state.to_le_bytes());
-        bytes.extend_from_slice(&r.cpu.to_le_bytes());
+        for field in [r.pid, r.ppid, r.container, r.state, r.cpu] {
+            bytes.extend_from_slice(&field.to_le_bytes());
+        }
         bytes.extend_from_slice(&r.pages.to_le_bytes());
+        bytes.extend_from_slice(&r.vpid.to_le_bytes());
+        bytes.extend_from_slice(&r.pgid.to_le_bytes());
         bytes.extend_from_slice(&r.name);
     }
     with_mm(ctx, |mm| mm.copy_out(out, &bytes))?;
@@ -169,5 +171,5 @@ pub fn setpgid(ctx: &mut Ctx) -> Result<i64, Errno> {
 }
 
 pub fn tcsetpgrp(ctx: &mut Ctx) -> Result<i64, Errno> {
-    lifecycle::set_foreground(ctx.arg_i32(0)).map(|()| 0)
+    lifecycle::set_foreground(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
 }

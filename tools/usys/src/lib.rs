@@ -339,6 +339,7 @@ pub fn user_h(calls: &[Call]) -> String {
         ("PS_RUNNABLE", proc_state::RUNNABLE),
         ("PS_RUNNING", proc_state::RUNNING),
         ("PS_ZOMBIE", proc_state::ZOMBIE),
+        ("PS_FROZEN", proc_state::FROZEN),
     ] {
         h.define(n, v);
     }

@@ -189,6 +189,8 @@ const KERNEL_PML4_FIRST: usize = 256;
 /// only when a live address space shrinks; a dying one is freed by one walk.
 pub struct PageTable {
     pml4: u64,
+    /// Frames of table (the PML4 and every intermediate table), for accounting.
+    tables: core::cell::Cell<u64>,
 }
 
 /// Why a mapping request failed.
@@ -206,7 +208,15 @@ impl PageTable {
         t.fill(0);
         let k = table(kernel_pml4());
         t[KERNEL_PML4_FIRST..].copy_from_slice(&k[KERNEL_PML4_FIRST..]);
-        Some(PageTable { pml4: frame })
+        Some(PageTable {
+            pml4: frame,
+            tables: core::cell::Cell::new(1),
+        })
+    }
+
+    /// Frames this table holds itself (PML4 and intermediate tables).
+    pub fn table_frames(&self) -> u64 {
+        self.tables.get()
     }
 
     /// Physical address of the PML4 (the CR3 value).
@@ -226,6 +236,7 @@ impl PageTable {
                     return Ok(None);
                 }
                 let frame = crate::mm::alloc_frame().ok_or(MapError::OutOfMemory)?;
+                self.tables.set(self.tables.get() + 1);
                 table(frame).fill(0);
                 table(t)[idx] = frame | PTE_PRESENT | PTE_WRITABLE | PTE_USER;
             }

@@ -234,6 +234,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     }
     if frame.from_user() {
         if let Some(p) = crate::proc::current() {
+            crate::container::members::freeze_point(&p);
             if p.killed() {
                 crate::proc::lifecycle::exit_killed(p);
             }

@@ -1,0 +1,143 @@
+//! The process side of containers: a process joining or leaving, a forked
+//! child or a new process taking its place, an exiting one leaving, and the
+//! freezer's stopping point.
+//!
+//! Only a process itself changes its container (join, leave, exit), so
+//! these run on the process's own kernel stack with nothing else racing on
+//! its container fields. A move first takes its place in the new container
+//! (process limit, memory charge, a `procReferenceTable` slot), then
+//! gives up the old one, so neither limit can be passed meanwhile.
+//!
+//! Against destroy: a process entering a container is in its reference
+//! table before it re-checks `containerAlive` (SeqCst on both sides), and
+//! destroy clears `containerAlive` before it scans the table; so either
+//! destroy sees and kills the newcomer, or the newcomer sees the container
+//! dying and marks itself killed.
+
+use alloc::sync::Arc;
+use core::sync::atomic::{fence, Ordering};
+
+use berth_abi::container::SPEC_ALLOW_LEAVE;
+use berth_abi::errno::Errno;
+
+use super::{host, lookup, spec, Container};
+use crate::param::KSTACK_PAGES;
+use crate::proc::Proc;
+
+/// Takes a place for one more process in `c`: the process limit and the
+/// kernel stack's charge. Undone by [`release_place`].
+pub fn take_place(c: &Container) -> Result<(), Errno> {
+    if !c.is_alive() {
+        return Err(Errno::EAGAIN);
+    }
+    c.try_add_member()?;
+    if let Err(e) = c.mem.try_charge(KSTACK_PAGES) {
+        c.remove_member();
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Gives back a place taken by [`take_place`].
+pub fn release_place(c: &Container) {
+    c.mem.uncharge(KSTACK_PAGES);
+    c.remove_member();
+}
+
+/// Records `p` (complete, not yet started) in its container's reference
+/// table; a process forked into a container being destroyed is killed.
+pub fn enter(p: &Arc<Proc>, c: &Container) {
+    if let Some(i) = c.procs.insert(p.clone()) {
+        p.ref_index.store(i, Ordering::Relaxed);
+    }
+    fence(Ordering::SeqCst);
+    if !c.is_alive() {
+        p.killed.store(true, Ordering::Release);
+    }
+}
+
+/// An exiting process leaves its container (after its memory is freed):
+/// out of the reference table, its place given back. It stays visible
+/// there as a zombie until reaped.
+pub fn exit(p: &Proc) {
+    let c = p.container();
+    drop(c.procs.remove(p.ref_index.load(Ordering::Relaxed)));
+    release_place(&c);
+}
+
+/// Moves the calling process `p` from its container to `to`.
+fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
+    let from = p.container();
+    take_place(to)?;
+    let vpid = to.next_pid(p.pid);
+    if let Some(mm) = p.lock_mm().as_mut() {
+        if let Err(e) = mm.move_to(to.mem.clone(), vpid) {
+            release_place(to);
+            return Err(e);
+        }
+    }
+    let Some(i) = to.procs.insert(p.clone()) else {
+        if let Some(mm) = p.lock_mm().as_mut() {
+            // Back to where its frames were charged a moment ago.
+            let _ = mm.move_to(from.mem.clone(), p.vpid.load(Ordering::Relaxed));
+        }
+        release_place(to);
+        return Err(Errno::EAGAIN);
+    };
+    drop(from.procs.remove(p.ref_index.load(Ordering::Relaxed)));
+    p.ref_index.store(i, Ordering::Relaxed);
+    *p.ctr.lock() = to.clone();
+    p.vpid.store(vpid, Ordering::Relaxed);
+    // A process starts its own group in its new numbering.
+    p.pgid.store(vpid, Ordering::Relaxed);
+    p.ctr_serial.store(to.serial, Ordering::Release);
+    p.container.store(to.id, Ordering::Release);
+    release_place(&from);
+    fence(Ordering::SeqCst);
+    if !to.is_alive() {
+        p.killed.store(true, Ordering::Release);
+    }
+    Ok(())
+}
+
+/// `join_container(id)` by `p` (see `berth_abi::container`).
+pub fn join(p: &Arc<Proc>, id: i32) -> Result<(), Errno> {
+    if !p.on_host() {
+        return Err(Errno::EPERM);
+    }
+    let id = spec::check_id(id)?;
+    let c = lookup(id).filter(|c| c.is_alive()).ok_or(Errno::ESRCH)?;
+    transfer(p, &c)
+}
+
+/// `leave_container()` by `p`.
+pub fn leave(p: &Arc<Proc>) -> Result<(), Errno> {
+    let c = p.container();
+    if c.is_host() {
+        return Err(Errno::EINVAL);
+    }
+    if c.flags & SPEC_ALLOW_LEAVE == 0 {
+        return Err(Errno::EPERM);
+    }
+    transfer(p, host())
+}
+
+/// Where a process returning to user mode stops while its container is
+/// paused (the freezer): it sleeps until resume, or until it is killed.
+/// Nothing is held here, so a frozen process blocks nobody.
+pub fn freeze_point(p: &Proc) {
+    if p.on_host() {
+        return;
+    }
+    let c = p.container();
+    if !c.is_paused() {
+        return;
+    }
+    p.frozen.store(true, Ordering::Relaxed);
+    let mut g = c.freeze_lock.lock();
+    while c.is_paused() && !p.killed() {
+        g = c.thaw.sleep_interruptible(g);
+    }
+    drop(g);
+    p.frozen.store(false, Ordering::Relaxed);
+}
