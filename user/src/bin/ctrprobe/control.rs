@@ -247,10 +247,18 @@ fn destroy_busy(paused: bool) -> TestResult {
             container::pause(cid).map_err(errno("pause_container"))?;
         }
         container::destroy(cid).map_err(errno("destroy_container"))?;
-        let left: Vec<i32> = ps()?
+        let left: Vec<String> = ps()?
             .iter()
             .filter(|p| p.container == cid || pids.contains(&p.pid))
-            .map(|p| p.pid)
+            .map(|p| {
+                format!(
+                    "{} (container {}, {}, ppid {})",
+                    p.pid,
+                    p.container,
+                    proc_state::name(p.state),
+                    p.ppid
+                )
+            })
             .collect();
         ensure!(
             left.is_empty(),
