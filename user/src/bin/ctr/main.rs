@@ -40,6 +40,8 @@ pub enum Fail {
     Usage(String),
     /// Something went wrong (status 1).
     Error(String),
+    /// Failed, and already said so (status 1, no further message).
+    Quiet,
 }
 
 /// What a command returns.
@@ -165,6 +167,7 @@ fn main(args: Args) -> i32 {
             eprintln!("ctr: {why}");
             1
         }
+        Err(Fail::Quiet) => 1,
         Err(Fail::Usage(why)) => {
             eprintln!("ctr: {why}");
             eprintln!("usage: ctr {}", cmd.usage);
