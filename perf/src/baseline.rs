@@ -91,6 +91,26 @@ pub const BENCHES: &[Bench] = &[
         xv6: [Some(C(15_702_830)), Some(C(61_709_154)), None],
     },
     Bench {
+        name: "ctr_cycle",
+        label: "container create+fork+join+exec nop+wait+destroy (vs c)",
+        xv6: [None, None, None],
+    },
+    Bench {
+        name: "ls_host_100",
+        label: "ls of a 100-entry directory, host",
+        xv6: [None, None, None],
+    },
+    Bench {
+        name: "ls_merged_100",
+        label: "ls of a 100-entry merged directory, in a container",
+        xv6: [None, None, None],
+    },
+    Bench {
+        name: "copy_up_1m",
+        label: "copy-up of a 1 MiB file (first open for write)",
+        xv6: [None, None, None],
+    },
+    Bench {
         name: "scale_sleep_1",
         label: "(g) sleep(0) per round, 1 child",
         xv6: SCALE_SLEEP_1,

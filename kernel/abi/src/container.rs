@@ -10,9 +10,10 @@
 //! - `create_container(spec)`: makes a container from a [`ContainerSpec`]
 //!   (NULL: all defaults) and returns its id. `EEXIST`: the asked-for id or
 //!   the name is taken; `EAGAIN`: all [`MAX_CONTAINERS`] are in use;
-//!   `EINVAL`: an id, limit, flag or deny bit out of range;
-//!   `ENAMETOOLONG`: a name without a NUL in its [`CONTAINER_NAME_LEN`]
-//!   bytes; `EFAULT`: a wild spec pointer; `EPERM` from inside a container.
+//!   `EINVAL`: an id, limit, flag or deny bit out of range, or a name
+//!   that starts with a digit (it would read as an id) or holds a byte
+//!   that is not printable ASCII or is a space; `ENAMETOOLONG`: a name
+//!   without a NUL in its [`CONTAINER_NAME_LEN`] bytes; `EFAULT`: a wild spec pointer; `EPERM` from inside a container.
 //! - `destroy_container(id)`: kills every process in it (running, sleeping,
 //!   paused, blocked), waits until all are gone, closes their files,
 //!   discards its file layer and frees the id. `EINVAL`: id 0 or out of

@@ -12,9 +12,45 @@
 //! inode so a file reaches about 64 MiB, a larger log (32-block operations),
 //! and a default image of 64 MiB with 8192 inodes. The kernel, `mkfs` and
 //! `fsck` all use these definitions.
+//!
+//! ## The layer area (containers' overlay upper layers)
+//!
+//! Inode [`LAYERS_INO`] (2) is a directory that every image has, made by
+//! mkfs (and the kernel's `format`) right after the root. Like the root,
+//! its `.` and `..` both name itself and its link from a parent is
+//! implicit: `nlink` is 1 plus its subdirectories. No directory entry in
+//! the tree under the root names it, so no path reaches it. Under it, one
+//! directory per layer (a container's name for it, e.g. `c3.17`):
+//!
+//! ```text
+//! <LAYERS_INO>/<layer>/upper/   the upper tree (a copy-on-write view's changes)
+//!                     /work/    temporaries of copy-ups in progress
+//!                     /wh       the layer's whiteout marker (see below)
+//! ```
+//!
+//! - **Whiteout** (a name deleted from the lower tree): an entry in an upper
+//!   directory naming a `T_DEVICE` inode whose `major` is [`WHITEOUT_MAJOR`]
+//!   (`minor` 0). A layer's whiteouts are all hard links to its `wh`
+//!   inode, so a whiteout costs a directory entry and no inode; when `wh`
+//!   reaches the largest link count another marker inode is made. Neither
+//!   the kernel nor mkfs lets anyone create such a device by name
+//!   (`mknod` with that major is `EINVAL`), and fsck reports one outside
+//!   the layer area.
+//! - **Opaque directory** (removed and made again: the lower directory's
+//!   entries stay hidden): an upper directory whose `major` field (unused
+//!   for directories, 0 elsewhere) has the bit [`DIR_OPAQUE`] set.
+//!
+//! Containers do not survive a reboot: the kernel removes every layer at
+//! mount, so a crash leaves nothing in the area that matters.
 
 /// Block size in bytes.
 pub const BSIZE: usize = 1024;
+/// Inode number of the layer area (see the module header).
+pub const LAYERS_INO: u32 = 2;
+/// `Dinode::major` of a whiteout marker (a `T_DEVICE`); refused by `mknod`.
+pub const WHITEOUT_MAJOR: i16 = 0x7fff;
+/// Bit of a directory's `Dinode::major`: an opaque upper directory.
+pub const DIR_OPAQUE: i16 = 1;
 /// Superblock magic.
 pub const FSMAGIC: u32 = 0x1020_3040;
 /// Inode number of the root directory.
@@ -85,7 +121,8 @@ pub struct SuperBlock {
 pub struct Dinode {
     /// `T_FREE`, `T_DIR`, `T_FILE` or `T_DEVICE`.
     pub kind: i16,
-    /// Device major number (`T_DEVICE` only).
+    /// Device major number for `T_DEVICE` ([`WHITEOUT_MAJOR`]: a whiteout);
+    /// for `T_DIR`, flags ([`DIR_OPAQUE`]); 0 for files.
     pub major: i16,
     /// Device minor number (`T_DEVICE` only).
     pub minor: i16,

@@ -122,17 +122,21 @@ pub fn leave(p: &Arc<Proc>) -> Result<(), Errno> {
     transfer(p, host())
 }
 
+/// Whether `p`'s container is paused, so that `p` must stop at
+/// [`freeze_point`] before it returns to user mode.
+pub fn must_freeze(p: &Proc) -> bool {
+    !p.on_host() && p.container().is_paused()
+}
+
 /// Where a process returning to user mode stops while its container is
 /// paused (the freezer): it sleeps until resume, or until it is killed.
-/// Nothing is held here, so a frozen process blocks nobody.
+/// Nothing is held here, so a frozen process blocks nobody. Called with
+/// interrupts on.
 pub fn freeze_point(p: &Proc) {
-    if p.on_host() {
+    if !must_freeze(p) {
         return;
     }
     let c = p.container();
-    if !c.is_paused() {
-        return;
-    }
     p.frozen.store(true, Ordering::Relaxed);
     let mut g = c.freeze_lock.lock();
     while c.is_paused() && !p.killed() {

@@ -1,35 +1,46 @@
 //! Open files and file-descriptor tables.
 //!
 //! A `File` is shared (`Arc`) by every descriptor that refers to it (after
-//! `dup` or `fork`) and carries its own offset. The kinds: the console
-//! device, the two ends of a pipe, and inodes of the mounted file system
-//! (dropping the last reference to an inode may write to the disk, so
-//! files are always dropped outside spinlocks).
+//! `dup` or `fork`) and carries its own offset. The kinds: a device of the
+//! device table (`devsw.rs`), the two ends of a pipe, and files and
+//! directories of a process's view (`view.rs`; dropping the last reference
+//! to an inode may write to the disk, so files are always dropped outside
+//! spinlocks).
 //! File operations work on kernel buffers; the system-call layer copies to
 //! and from user memory around them, after checking the whole user range.
 
+pub mod devsw;
 pub mod mount;
 pub mod pipe;
+pub mod view;
 
 use alloc::sync::Arc;
 
 use berth_abi::errno::Errno;
 use berth_abi::limits::NOFILE;
-use berth_abi::stat::{Stat, T_DEVICE};
+use berth_abi::stat::Stat;
 
-use crate::fs::InodeRef;
 use crate::sync::SleepLock;
+use devsw::Device;
 use pipe::Pipe;
+use view::{Node, View};
 
 /// What an open file refers to.
 pub enum FileKind {
-    Console,
+    /// An entry of the device table, with the inode's device numbers.
+    Device {
+        dev: &'static dyn Device,
+        major: i16,
+        minor: i16,
+    },
     PipeReader(Arc<Pipe>),
     PipeWriter(Arc<Pipe>),
-    /// A file or directory; the offset is under a sleep lock because file
-    /// I/O sleeps, and it serialises readers and writers sharing the file.
+    /// A file or directory of the view it was opened in, which does its
+    /// I/O; the offset is under a sleep lock because file I/O sleeps, and it
+    /// serialises readers and writers sharing the file.
     Inode {
-        ip: InodeRef,
+        view: Arc<View>,
+        node: Node,
         offset: SleepLock<u64>,
         append: bool,
     },
@@ -43,12 +54,28 @@ pub struct File {
 }
 
 impl File {
-    pub fn console(readable: bool, writable: bool) -> Arc<File> {
-        Arc::new(File {
-            kind: FileKind::Console,
+    /// An open device `major`/`minor`; `ENODEV` if the table has no `major`.
+    pub fn device(
+        major: i16,
+        minor: i16,
+        readable: bool,
+        writable: bool,
+    ) -> Result<Arc<File>, Errno> {
+        Ok(Arc::new(File {
+            kind: FileKind::Device {
+                dev: devsw::lookup(major)?,
+                major,
+                minor,
+            },
             readable,
             writable,
-        })
+        }))
+    }
+
+    /// Whether reads return what is there rather than fill the buffer
+    /// (devices and pipes), so a read loop stops after one piece.
+    pub fn is_stream(&self) -> bool {
+        matches!(self.kind, FileKind::Device { .. } | FileKind::PipeReader(_))
     }
 
     /// Reads up to `buf.len()` bytes; 0 means end of file.
@@ -57,13 +84,14 @@ impl File {
             return Err(Errno::EBADF);
         }
         match &self.kind {
-            FileKind::Console => crate::console::read(buf),
+            FileKind::Device { dev, minor, .. } => dev.read(*minor, buf),
             FileKind::PipeReader(p) => p.read(buf),
             FileKind::PipeWriter(_) => Err(Errno::EBADF),
-            FileKind::Inode { ip, offset, .. } => {
-                let fs = mount::root_fs().ok_or(Errno::EIO)?;
+            FileKind::Inode {
+                view, node, offset, ..
+            } => {
                 let mut off = offset.lock();
-                let n = fs.read_file(ip, *off, buf)?;
+                let n = view.read(node, *off, buf)?;
                 *off += n as u64;
                 Ok(n)
             }
@@ -76,21 +104,22 @@ impl File {
             return Err(Errno::EBADF);
         }
         match &self.kind {
-            FileKind::Console => {
-                crate::console::write_bytes(buf);
-                Ok(buf.len())
-            }
+            FileKind::Device { dev, minor, .. } => dev.write(*minor, buf),
             FileKind::PipeWriter(p) => p.write(buf),
             FileKind::PipeReader(_) => Err(Errno::EBADF),
-            FileKind::Inode { ip, offset, append } => {
-                let fs = mount::root_fs().ok_or(Errno::EIO)?;
+            FileKind::Inode {
+                view,
+                node,
+                offset,
+                append,
+            } => {
                 let mut off = offset.lock();
                 if *append {
-                    let (n, end) = fs.append_file(ip, buf)?;
+                    let (n, end) = view.append(node, buf)?;
                     *off = end;
                     Ok(n)
                 } else {
-                    let n = fs.write_file(ip, *off, buf)?;
+                    let n = view.write(node, *off, buf)?;
                     *off += n as u64;
                     Ok(n)
                 }
@@ -100,16 +129,10 @@ impl File {
 
     pub fn stat(&self) -> Result<Stat, Errno> {
         match &self.kind {
-            FileKind::Console => Ok(Stat {
-                dev: 0,
-                ino: 0,
-                kind: T_DEVICE,
-                nlink: 1,
-                size: 0,
-            }),
+            FileKind::Device { dev, minor, .. } => Ok(dev.stat(*minor)),
             // Pipes have no inode; report a zero-filled device-less entry like xv6.
             FileKind::PipeReader(_) | FileKind::PipeWriter(_) => Ok(Stat::default()),
-            FileKind::Inode { ip, .. } => mount::root_fs().ok_or(Errno::EIO)?.stat(ip),
+            FileKind::Inode { view, node, .. } => view.stat(node),
         }
     }
 }
@@ -119,7 +142,7 @@ impl Drop for File {
         match &self.kind {
             FileKind::PipeReader(p) => p.close_reader(),
             FileKind::PipeWriter(p) => p.close_writer(),
-            FileKind::Console | FileKind::Inode { .. } => {}
+            FileKind::Device { .. } | FileKind::Inode { .. } => {}
         }
     }
 }

@@ -2,24 +2,26 @@
 //! tests and for a kernel RAM disk.
 //!
 //! The layout is `berth_abi::fs::layout`: boot block, superblock, log,
-//! inodes, bitmap, data. The bitmap marks every metadata block and the root
-//! directory's block as used; the root (inode 1) holds `.` and `..`, both
-//! naming itself, and has one link (the implicit entry in its parent).
+//! inodes, bitmap, data. The bitmap marks every metadata block and the
+//! blocks of the two top directories as used: the root (inode 1) and the
+//! layer area (inode 2, `LAYERS_INO`, in the next block) each hold `.` and
+//! `..`, both naming itself, and have one link (the implicit entry in a
+//! parent), as mkfs makes them.
 //! Runs before the file system is mounted, writing the device directly.
 
 use berth_abi::errno::Errno;
 use berth_abi::fs::{
-    layout, Dinode, Dirent, SuperBlock, BPB, BSIZE, DINODE_SIZE, DIRENT_SIZE, DIRSIZ, IPB, LOGSIZE,
-    ROOTINO, SUPERBLOCK, T_DIR,
+    layout, Dinode, Dirent, SuperBlock, BPB, BSIZE, DINODE_SIZE, DIRENT_SIZE, DIRSIZ, IPB,
+    LAYERS_INO, LOGSIZE, ROOTINO, SUPERBLOCK, T_DIR,
 };
 
 use super::device::BlockDevice;
 
-/// Formats the whole of `dev` with `ninodes` inodes (2..=65536); `EINVAL`
-/// when the device is too small for the metadata and one data block.
+/// Formats the whole of `dev` with `ninodes` inodes (3..=65536); `EINVAL`
+/// when the device is too small for the metadata and two data blocks.
 pub fn format(dev: &dyn BlockDevice, ninodes: u32) -> Result<SuperBlock, Errno> {
     let size = dev.block_count();
-    if !(2..=u16::MAX as u32 + 1).contains(&ninodes) {
+    if !(3..=u16::MAX as u32 + 1).contains(&ninodes) {
         return Err(Errno::EINVAL);
     }
     let nmeta = 2u64
@@ -29,7 +31,7 @@ pub fn format(dev: &dyn BlockDevice, ninodes: u32) -> Result<SuperBlock, Errno> 
         + 1
         + (size / BPB as u32) as u64
         + 1;
-    if (size as u64) < nmeta + 1 {
+    if (size as u64) < nmeta + 2 {
         return Err(Errno::EINVAL);
     }
     let sb = layout(size, ninodes);
@@ -44,32 +46,35 @@ pub fn format(dev: &dyn BlockDevice, ninodes: u32) -> Result<SuperBlock, Errno> 
     block[..32].copy_from_slice(&sb.to_bytes());
     dev.write_block(SUPERBLOCK, &block)?;
 
-    // Root directory: one data block with `.` and `..`.
-    let mut root = Dinode {
-        kind: T_DIR,
-        nlink: 1,
-        size: 2 * DIRENT_SIZE as u32,
-        ..Dinode::default()
-    };
-    root.addrs[0] = root_block;
-    let mut block = [0u8; BSIZE];
-    for (i, name) in [&b"."[..], &b".."[..]].into_iter().enumerate() {
-        let mut de = Dirent {
-            inum: ROOTINO as u16,
-            name: [0; DIRSIZ],
+    // The two top directories: one data block each with `.` and `..`.
+    let mut inodes = [0u8; BSIZE];
+    for (k, inum) in [ROOTINO, LAYERS_INO].into_iter().enumerate() {
+        let blockno = root_block + k as u32;
+        let mut d = Dinode {
+            kind: T_DIR,
+            nlink: 1,
+            size: 2 * DIRENT_SIZE as u32,
+            ..Dinode::default()
         };
-        de.name[..name.len()].copy_from_slice(name);
-        block[i * DIRENT_SIZE..(i + 1) * DIRENT_SIZE].copy_from_slice(&de.to_bytes());
+        d.addrs[0] = blockno;
+        let mut block = [0u8; BSIZE];
+        for (i, name) in [&b"."[..], &b".."[..]].into_iter().enumerate() {
+            let mut de = Dirent {
+                inum: inum as u16,
+                name: [0; DIRSIZ],
+            };
+            de.name[..name.len()].copy_from_slice(name);
+            block[i * DIRENT_SIZE..(i + 1) * DIRENT_SIZE].copy_from_slice(&de.to_bytes());
+        }
+        dev.write_block(blockno, &block)?;
+        let off = (inum as usize % IPB) * DINODE_SIZE;
+        inodes[off..off + DINODE_SIZE].copy_from_slice(&d.to_bytes());
     }
-    dev.write_block(root_block, &block)?;
+    const _: () = assert!(ROOTINO / IPB as u32 == LAYERS_INO / IPB as u32);
+    dev.write_block(berth_abi::fs::inode_block(ROOTINO, &sb), &inodes)?;
 
-    let mut block = [0u8; BSIZE];
-    let off = (ROOTINO as usize % IPB) * DINODE_SIZE;
-    block[off..off + DINODE_SIZE].copy_from_slice(&root.to_bytes());
-    dev.write_block(berth_abi::fs::inode_block(ROOTINO, &sb), &block)?;
-
-    // Bitmap: blocks 0..=root_block are in use.
-    let used = root_block as usize + 1;
+    // Bitmap: blocks 0..=root_block + 1 are in use.
+    let used = root_block as usize + 2;
     for bmb in 0..used.div_ceil(BPB) {
         let mut block = [0u8; BSIZE];
         for bit in 0..BPB.min(used - bmb * BPB) {

@@ -48,8 +48,8 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use berth_abi::errno::Errno;
 use berth_abi::fs::{
-    bitmap_block, inode_block, Dinode, BSIZE, DINODE_SIZE, IPB, MAXFILE, MAXOPBLOCKS, NDINDIRECT,
-    NDIRECT, NINDIRECT, ROOTINO, T_DEVICE, T_DIR, T_FILE, T_FREE,
+    bitmap_block, inode_block, Dinode, BSIZE, DINODE_SIZE, IPB, LAYERS_INO, MAXFILE, MAXOPBLOCKS,
+    NDINDIRECT, NDIRECT, NINDIRECT, ROOTINO, T_DEVICE, T_DIR, T_FILE, T_FREE,
 };
 use berth_abi::stat::Stat;
 
@@ -367,9 +367,11 @@ impl Drop for InodeRef {
         let mut meta = icache.meta.lock();
         let cell = &icache.cells[self.idx];
         let last = meta[self.idx].refcnt == 1;
-        // The root is never freed, even if a corrupt image gives it no links.
+        // The root and the layer area are never freed, even if a corrupt
+        // image gives them no links.
         if last
             && self.inum != ROOTINO
+            && self.inum != LAYERS_INO
             && cell.valid.load(Ordering::Acquire)
             && !cell.linked.load(Ordering::Acquire)
         {

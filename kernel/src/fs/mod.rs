@@ -12,7 +12,9 @@
 //! - `dir.rs`: directory entries; `path.rs`: path resolution;
 //! - `ops.rs`: the operations the system calls use, each running its own
 //!   transaction(s) and returning `Result<_, Errno>`;
-//! - `format.rs`: writes an empty file system (tests, RAM disks).
+//! - `format.rs`: writes an empty file system (tests, RAM disks);
+//! - `overlay/`: containers' copy-on-write views (overlayfs semantics),
+//!   their upper trees kept in the layer area (inode 2, no path reaches it).
 //!
 //! Lock order (outermost first), and what may sleep:
 //! 1. a log operation (`begin_op`, may sleep waiting for the log); a thread
@@ -41,6 +43,7 @@ pub mod format;
 pub mod inode;
 pub mod log;
 pub mod ops;
+pub mod overlay;
 pub mod path;
 
 #[cfg(test)]
@@ -53,7 +56,7 @@ use core::fmt;
 
 use berth_abi::errno::Errno;
 use berth_abi::fs::{
-    SuperBlock, BPB, DINODE_SIZE, FSMAGIC, IPB, LOGSIZE, ROOTINO, SUPERBLOCK, T_DIR,
+    SuperBlock, BPB, DINODE_SIZE, FSMAGIC, IPB, LAYERS_INO, LOGSIZE, ROOTINO, SUPERBLOCK, T_DIR,
 };
 
 use bio::BufCache;
@@ -64,7 +67,7 @@ pub use berth_abi::fs::MAXOPBLOCKS;
 pub use device::{BlockDevice, RamDisk};
 pub use format::format;
 pub use inode::{InodeGuard, InodeRef};
-pub use path::Name;
+pub use path::{At, Name};
 
 /// Device number `stat` reports for this file system (xv6 `ROOTDEV`).
 pub const ROOTDEV: i32 = 1;
@@ -106,6 +109,8 @@ pub struct MountInfo {
     pub replayed_blocks: usize,
     /// Allocated inodes with no links (open and unlinked at a crash) freed.
     pub orphans_freed: usize,
+    /// Container layers (left by the last boot) removed from the layer area.
+    pub layers_removed: usize,
 }
 
 /// Why a device could not be mounted.
@@ -127,6 +132,8 @@ pub enum MountError {
     CorruptLog(String),
     /// The root inode is not a directory.
     BadRoot(String),
+    /// The layer area (inode `LAYERS_INO`) is missing or not a directory.
+    BadLayers(String),
 }
 
 impl fmt::Display for MountError {
@@ -151,6 +158,7 @@ impl fmt::Display for MountError {
             MountError::BadLayout(why) => write!(f, "bad layout: {why}"),
             MountError::CorruptLog(why) => write!(f, "corrupt log: {why}"),
             MountError::BadRoot(why) => write!(f, "bad root directory: {why}"),
+            MountError::BadLayers(why) => write!(f, "bad layer area: {why}"),
         }
     }
 }
@@ -231,8 +239,23 @@ impl FileSystem {
     }
 
     /// Mounts: validates the superblock, replays a committed log, checks the
-    /// root, then frees orphan inodes (allocated with no links).
+    /// root and the layer area, frees orphan inodes (allocated with no
+    /// links), then removes every container layer (`clean_layers`).
     pub fn mount_with(
+        dev: Arc<dyn BlockDevice>,
+        nbuf: usize,
+        ninode: usize,
+    ) -> Result<FileSystem, MountError> {
+        let mut fs = FileSystem::mount_keeping_layers(dev, nbuf, ninode)?;
+        fs.info.layers_removed = fs.clean_layers().map_err(|e| {
+            MountError::BadLayers(alloc::format!("removing layers: {}", e.description()))
+        })?;
+        Ok(fs)
+    }
+
+    /// [`FileSystem::mount_with`] without removing the container layers:
+    /// for inspecting what a crash left (tests, tools).
+    pub fn mount_keeping_layers(
         dev: Arc<dyn BlockDevice>,
         nbuf: usize,
         ninode: usize,
@@ -262,28 +285,15 @@ impl FileSystem {
             alloc_hint: core::sync::atomic::AtomicU32::new(0),
             inode_hint: core::sync::atomic::AtomicU32::new(0),
         });
-        {
-            let root = fs
-                .iget(ROOTINO)
-                .map_err(|e| MountError::BadRoot(alloc::format!("{e:?}")))?;
-            let kind = root
-                .lock()
-                .map_err(|e| {
-                    MountError::BadRoot(alloc::format!("inode 1 unreadable: {}", e.description()))
-                })?
-                .kind();
-            if kind != T_DIR {
-                return Err(MountError::BadRoot(alloc::format!(
-                    "inode 1 has type {kind}"
-                )));
-            }
-        }
+        top_dir(&fs, ROOTINO).map_err(MountError::BadRoot)?;
+        top_dir(&fs, LAYERS_INO).map_err(MountError::BadLayers)?;
         let orphans_freed = free_orphans(&fs)?;
         Ok(FileSystem {
             fs,
             info: MountInfo {
                 replayed_blocks,
                 orphans_freed,
+                layers_removed: 0,
             },
         })
     }
@@ -314,6 +324,27 @@ impl FileSystem {
     }
 }
 
+/// Checks that inode `inum` (the root or the layer area) is a linked directory.
+fn top_dir(fs: &Arc<Fs>, inum: u32) -> Result<(), String> {
+    if inum >= fs.sb.ninodes {
+        return Err(alloc::format!(
+            "inode {inum} is past the last inode ({})",
+            fs.sb.ninodes - 1
+        ));
+    }
+    let ip = fs.iget(inum).map_err(|e| alloc::format!("{e:?}"))?;
+    let g = ip
+        .lock()
+        .map_err(|e| alloc::format!("inode {inum} unreadable: {}", e.description()))?;
+    if g.kind() != T_DIR {
+        return Err(alloc::format!("inode {inum} has type {}", g.kind()));
+    }
+    if g.nlink() < 1 {
+        return Err(alloc::format!("inode {inum} has {} links", g.nlink()));
+    }
+    Ok(())
+}
+
 /// Frees every allocated inode with no links (except the root): files that
 /// were open and unlinked when the system stopped, or whose freeing was cut short.
 fn free_orphans(fs: &Arc<Fs>) -> Result<usize, MountError> {
@@ -328,7 +359,7 @@ fn free_orphans(fs: &Arc<Fs>) -> Result<usize, MountError> {
         for (slot, bytes) in buf.as_chunks::<DINODE_SIZE>().0.iter().enumerate() {
             let inum = blk * IPB as u32 + slot as u32;
             let (kind, nlink) = berth_abi::fs::Dinode::kind_and_nlink(bytes);
-            if inum > ROOTINO && inum < sb.ninodes && (1..=3).contains(&kind) && nlink == 0 {
+            if inum > LAYERS_INO && inum < sb.ninodes && (1..=3).contains(&kind) && nlink == 0 {
                 orphans.push(inum);
             }
         }

@@ -3,8 +3,10 @@
 //!
 //! Each operation runs its own transaction(s): callers hold no lock and no
 //! transaction when they call in, and get `Result<_, Errno>` back. Paths
-//! are byte strings without the terminator, resolved from `cwd` (the
-//! caller's current directory) unless absolute.
+//! are byte strings without the terminator, resolved from an `At` (see
+//! `path.rs`): the caller's current directory, and the root an absolute path
+//! starts at; a bare `&InodeRef` is a current directory under the file
+//! system's root.
 //!
 //! Structure of a changing operation: resolve paths (no transaction: a walk
 //! may drop the last reference of a removed directory, which frees it in a
@@ -22,31 +24,34 @@
 
 use berth_abi::errno::Errno;
 use berth_abi::fcntl::{O_ALL, O_CREATE, O_DIRECTORY, O_RDWR, O_TRUNC, O_WRONLY};
-use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE};
+use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE, WHITEOUT_MAJOR};
 use berth_abi::stat::Stat;
 
 use super::inode::InodeRef;
-use super::path::{self, is_root_path, Name};
+use super::path::{self, is_root_path, At, Name};
 use super::FileSystem;
 
 impl FileSystem {
-    fn same_fs(&self, ip: &InodeRef) {
-        debug_assert!(
-            alloc::sync::Arc::ptr_eq(ip.fs(), &self.fs),
-            "inode of another file system"
-        );
+    fn same_fs(&self, at: At<'_>) {
+        debug_assert!(at.is_on(&self.fs), "inode of another file system");
     }
 
     /// The inode `path` names.
-    pub fn namei(&self, cwd: &InodeRef, path: &[u8]) -> Result<InodeRef, Errno> {
-        self.same_fs(cwd);
-        path::namei(cwd, path)
+    pub fn namei<'a>(&self, at: impl Into<At<'a>>, path: &[u8]) -> Result<InodeRef, Errno> {
+        let at = at.into();
+        self.same_fs(at);
+        path::namei(at, path)
     }
 
     /// The directory holding the last component of `path`, and that component.
-    pub fn nameiparent(&self, cwd: &InodeRef, path: &[u8]) -> Result<(InodeRef, Name), Errno> {
-        self.same_fs(cwd);
-        path::nameiparent(cwd, path)
+    pub fn nameiparent<'a>(
+        &self,
+        at: impl Into<At<'a>>,
+        path: &[u8],
+    ) -> Result<(InodeRef, Name), Errno> {
+        let at = at.into();
+        self.same_fs(at);
+        path::nameiparent(at, path)
     }
 
     /// Creates `path` as a `kind` inode (xv6 `create`). For `T_FILE`, an
@@ -54,16 +59,20 @@ impl FileSystem {
     /// and an existing directory is `EISDIR`; for `T_DIR` and `T_DEVICE` an
     /// existing name is `EEXIST`. Other errors: those of path lookup,
     /// `ENOENT` when the parent was removed, `EMLINK` when the parent has
-    /// too many subdirectories, `ENOSPC` (no free inode or block), `ENFILE`.
-    pub fn create(
+    /// too many subdirectories, `ENOSPC` (no free inode or block), `ENFILE`,
+    /// `EINVAL` for a device with the whiteout major (only the overlay makes
+    /// whiteout markers, in the layer area: see `berth_abi::fs`).
+    pub fn create<'a>(
         &self,
-        cwd: &InodeRef,
+        at: impl Into<At<'a>>,
         path: &[u8],
         kind: i16,
         major: i16,
         minor: i16,
     ) -> Result<InodeRef, Errno> {
-        if !matches!(kind, T_FILE | T_DIR | T_DEVICE) {
+        if !matches!(kind, T_FILE | T_DIR | T_DEVICE)
+            || (kind == T_DEVICE && major == WHITEOUT_MAJOR)
+        {
             return Err(Errno::EINVAL);
         }
         if is_root_path(path) {
@@ -73,13 +82,13 @@ impl FileSystem {
                 Errno::EEXIST
             });
         }
-        let (dp, name) = self.nameiparent(cwd, path)?;
+        let (dp, name) = self.nameiparent(at, path)?;
         let mut out = None;
         self.create_in(&dp, &name, kind, major, minor, &mut out)?;
         out.ok_or(Errno::EIO)
     }
 
-    fn create_in(
+    pub(super) fn create_in(
         &self,
         dp: &InodeRef,
         name: &Name,
@@ -144,7 +153,13 @@ impl FileSystem {
     /// `O_CREATE|O_DIRECTORY` are `EINVAL`; a directory with write access or
     /// `O_TRUNC` is `EISDIR`; `O_DIRECTORY` on anything else is `ENOTDIR`;
     /// `O_TRUNC` empties a regular file. `O_APPEND` is the file layer's.
-    pub fn open_inode(&self, cwd: &InodeRef, path: &[u8], flags: u32) -> Result<InodeRef, Errno> {
+    pub fn open_inode<'a>(
+        &self,
+        at: impl Into<At<'a>>,
+        path: &[u8],
+        flags: u32,
+    ) -> Result<InodeRef, Errno> {
+        let at = at.into();
         if flags & !O_ALL != 0
             || flags & (O_WRONLY | O_RDWR) == O_WRONLY | O_RDWR
             || flags & (O_CREATE | O_DIRECTORY) == O_CREATE | O_DIRECTORY
@@ -153,9 +168,9 @@ impl FileSystem {
         }
         let write = flags & (O_WRONLY | O_RDWR) != 0;
         let ip = if flags & O_CREATE != 0 {
-            self.create(cwd, path, T_FILE, 0, 0)?
+            self.create(at, path, T_FILE, 0, 0)?
         } else {
-            self.namei(cwd, path)?
+            self.namei(at, path)?
         };
         let kind = ip.lock()?.kind();
         if kind == T_DIR && (write || flags & O_TRUNC != 0) {
@@ -171,24 +186,30 @@ impl FileSystem {
     }
 
     /// Creates a directory.
-    pub fn mkdir(&self, cwd: &InodeRef, path: &[u8]) -> Result<(), Errno> {
-        self.create(cwd, path, T_DIR, 0, 0).map(drop)
+    pub fn mkdir<'a>(&self, at: impl Into<At<'a>>, path: &[u8]) -> Result<(), Errno> {
+        self.create(at, path, T_DIR, 0, 0).map(drop)
     }
 
     /// Creates a device node.
-    pub fn mknod(&self, cwd: &InodeRef, path: &[u8], major: i16, minor: i16) -> Result<(), Errno> {
-        self.create(cwd, path, T_DEVICE, major, minor).map(drop)
+    pub fn mknod<'a>(
+        &self,
+        at: impl Into<At<'a>>,
+        path: &[u8],
+        major: i16,
+        minor: i16,
+    ) -> Result<(), Errno> {
+        self.create(at, path, T_DEVICE, major, minor).map(drop)
     }
 
     /// Removes a directory entry (xv6 `sys_unlink`); an empty directory is
     /// removed too. `EINVAL` for `.` or `..`, `EBUSY` for the root,
     /// `ENOTEMPTY` for a directory with entries. The inode is freed when its
     /// last link and last reference are gone.
-    pub fn unlink(&self, cwd: &InodeRef, path: &[u8]) -> Result<(), Errno> {
+    pub fn unlink<'a>(&self, at: impl Into<At<'a>>, path: &[u8]) -> Result<(), Errno> {
         if is_root_path(path) {
             return Err(Errno::EBUSY);
         }
-        let (dp, name) = self.nameiparent(cwd, path)?;
+        let (dp, name) = self.nameiparent(at, path)?;
         if name.is_dot_or_dotdot() {
             return Err(Errno::EINVAL);
         }
@@ -197,7 +218,7 @@ impl FileSystem {
         // `victim` drops here, after the operation.
     }
 
-    fn unlink_in(
+    pub(super) fn unlink_in(
         &self,
         dp: &InodeRef,
         name: &Name,
@@ -232,12 +253,13 @@ impl FileSystem {
 
     /// Makes `new` another name for the file `old` (xv6 `sys_link`).
     /// `EPERM` for a directory, `EEXIST` when `new` exists, `EMLINK`.
-    pub fn link(&self, cwd: &InodeRef, old: &[u8], new: &[u8]) -> Result<(), Errno> {
-        let ip = self.namei(cwd, old)?;
+    pub fn link<'a>(&self, at: impl Into<At<'a>>, old: &[u8], new: &[u8]) -> Result<(), Errno> {
+        let at = at.into();
+        let ip = self.namei(at, old)?;
         if is_root_path(new) {
             return Err(Errno::EEXIST);
         }
-        let (dp, name) = self.nameiparent(cwd, new)?;
+        let (dp, name) = self.nameiparent(at, new)?;
         self.link_in(&ip, &dp, &name)
     }
 
@@ -281,8 +303,8 @@ impl FileSystem {
     }
 
     /// The directory `chdir(path)` moves to; `ENOTDIR` if it is something else.
-    pub fn chdir_lookup(&self, cwd: &InodeRef, path: &[u8]) -> Result<InodeRef, Errno> {
-        let ip = self.namei(cwd, path)?;
+    pub fn chdir_lookup<'a>(&self, at: impl Into<At<'a>>, path: &[u8]) -> Result<InodeRef, Errno> {
+        let ip = self.namei(at, path)?;
         let kind = ip.lock()?.kind();
         if kind != T_DIR {
             return Err(Errno::ENOTDIR);

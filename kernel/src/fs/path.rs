@@ -1,9 +1,13 @@
 //! Path resolution (xv6 `namei`/`nameiparent`).
 //!
-//! A path is a byte string without its terminator. It starts at the root
-//! when it begins with `/`, else at the caller's current directory.
+//! A path is a byte string without its terminator. A walk starts from an
+//! [`At`]: at its root when the path begins with `/`, else at its current
+//! directory. The root is the file system's (`ROOTINO`) unless the caller
+//! gives another directory (a process's view rooted lower in the tree).
 //! Components are separated by one or more slashes; `.` and `..` are
-//! ordinary directory entries (the root's `..` names the root itself).
+//! ordinary directory entries, except that `..` at the walk's root stays
+//! there (the file system's root's `..` names the root itself anyway), so a
+//! walk never leaves the tree under its root.
 //!
 //! Errors: an empty path is `ENOENT`; a path of `MAXPATH` bytes or more (no
 //! room for the terminator) or a component longer than `DIRSIZ` is
@@ -17,12 +21,14 @@
 //! locks a parent then its child. No transaction may be open: dropping a
 //! reference may free an inode removed meanwhile (see `inode.rs`).
 
+use alloc::sync::Arc;
 use core::fmt;
 
 use berth_abi::errno::Errno;
 use berth_abi::fs::{DIRSIZ, MAXPATH, ROOTINO, T_DIR};
 
 use super::inode::InodeRef;
+use super::Fs;
 
 /// A single path component that fits a directory entry.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -77,19 +83,60 @@ fn components(path: &[u8]) -> impl Iterator<Item = &[u8]> {
     path.split(|&c| c == b'/').filter(|c| !c.is_empty())
 }
 
-/// Walks `path` from `cwd` (or the root). With `parent`, stops one step
-/// early and returns the parent directory and the last component.
-fn namex(cwd: &InodeRef, path: &[u8], parent: bool) -> Result<(InodeRef, Option<Name>), Errno> {
+/// Where a walk starts: the directory a relative path starts at, and the
+/// root an absolute path starts at and `..` stops at. A bare `&InodeRef`
+/// converts to one rooted at the file system's root.
+#[derive(Clone, Copy)]
+pub struct At<'a> {
+    /// `None`: the file system's root (`ROOTINO`).
+    root: Option<&'a InodeRef>,
+    cwd: &'a InodeRef,
+}
+
+impl<'a> At<'a> {
+    /// Relative paths from `cwd`, absolute ones from `root` (a directory of
+    /// the same file system, with `cwd` under it).
+    pub fn new(root: &'a InodeRef, cwd: &'a InodeRef) -> At<'a> {
+        At {
+            root: Some(root),
+            cwd,
+        }
+    }
+
+    /// The root's inode number.
+    fn root_inum(&self) -> u32 {
+        self.root.map_or(ROOTINO, InodeRef::inum)
+    }
+
+    /// Whether the current directory and the root are both on `fs`.
+    pub(super) fn is_on(&self, fs: &Arc<Fs>) -> bool {
+        Arc::ptr_eq(self.cwd.fs(), fs) && self.root.is_none_or(|r| Arc::ptr_eq(r.fs(), fs))
+    }
+}
+
+impl<'a> From<&'a InodeRef> for At<'a> {
+    /// Relative paths from `cwd`, absolute ones from the file system's root.
+    fn from(cwd: &'a InodeRef) -> At<'a> {
+        At { root: None, cwd }
+    }
+}
+
+/// Walks `path` from `at`. With `parent`, stops one step early and returns
+/// the parent directory and the last component.
+fn namex(at: At<'_>, path: &[u8], parent: bool) -> Result<(InodeRef, Option<Name>), Errno> {
     if path.is_empty() {
         return Err(Errno::ENOENT);
     }
     if path.len() >= MAXPATH {
         return Err(Errno::ENAMETOOLONG);
     }
-    let mut ip = if path[0] == b'/' {
-        cwd.fs().iget(ROOTINO)?
+    let root = at.root_inum();
+    let mut ip = if path[0] != b'/' {
+        at.cwd.clone()
+    } else if let Some(r) = at.root {
+        r.clone()
     } else {
-        cwd.clone()
+        at.cwd.fs().iget(ROOTINO)?
     };
     let mut comps = components(path).peekable();
     if parent && comps.peek().is_none() {
@@ -107,6 +154,9 @@ fn namex(cwd: &InodeRef, path: &[u8], parent: bool) -> Result<(InodeRef, Option<
                 drop(g);
                 return Ok((ip, Some(name)));
             }
+            if name == b".." && ip.inum() == root {
+                continue; // `..` at the root stays at the root
+            }
             g.dirlookup(name)?.ok_or(Errno::ENOENT)?
         };
         // The directory is unlocked: dropping its reference may free it.
@@ -116,14 +166,14 @@ fn namex(cwd: &InodeRef, path: &[u8], parent: bool) -> Result<(InodeRef, Option<
 }
 
 /// The inode `path` names.
-pub fn namei(cwd: &InodeRef, path: &[u8]) -> Result<InodeRef, Errno> {
-    namex(cwd, path, false).map(|(ip, _)| ip)
+pub fn namei(at: At<'_>, path: &[u8]) -> Result<InodeRef, Errno> {
+    namex(at, path, false).map(|(ip, _)| ip)
 }
 
 /// The directory holding the last component of `path`, and that component
 /// (which need not exist). `ENOENT` for a path with no component (`/`).
-pub fn nameiparent(cwd: &InodeRef, path: &[u8]) -> Result<(InodeRef, Name), Errno> {
-    match namex(cwd, path, true)? {
+pub fn nameiparent(at: At<'_>, path: &[u8]) -> Result<(InodeRef, Name), Errno> {
+    match namex(at, path, true)? {
         (dp, Some(name)) => Ok((dp, name)),
         (_, None) => Err(Errno::ENOENT),
     }

@@ -20,6 +20,7 @@ use super::elf::{self, ReadAt};
 use super::Proc;
 use crate::arch::x86_64::gdt::{USER_CODE, USER_DATA};
 use crate::arch::x86_64::trap::TrapFrame;
+use crate::file::view::ProcFs;
 use crate::mm::uvm::{AddressSpace, Prot, STACK_BOTTOM};
 
 /// Bytes of a segment copied per read while loading.
@@ -110,54 +111,33 @@ fn base_name(path: &[u8]) -> &[u8] {
         .unwrap_or(path)
 }
 
-impl ReadAt for crate::fs::InodeGuard<'_> {
-    fn size(&self) -> u64 {
-        self.stat().size
-    }
-
-    fn read_at(&self, off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
-        self.read(off, dst)
-    }
-}
-
-/// Runs `f` on program `path`, opened for reading: from the file system when
-/// one is mounted (relative to `cwd`, or the root; the inode stays locked
-/// until `f` returns), else from the programs built into the kernel.
+/// Runs `f` on program `path`, opened for reading: in the caller's view
+/// from its current directory when there is a file system (see
+/// `View::exec_reader`), else from the programs built into the kernel.
 pub fn with_program<R>(
-    cwd: Option<&crate::fs::InodeRef>,
+    fs: Option<&ProcFs>,
     path: &[u8],
     f: impl FnOnce(&dyn ReadAt) -> Result<R, Errno>,
 ) -> Result<R, Errno> {
-    let Some(fs) = crate::file::mount::root_fs() else {
-        let name = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
-        return f(&super::programs::find(name).ok_or(Errno::ENOENT)?);
-    };
-    let root;
-    let cwd = match cwd {
-        Some(c) => c,
+    match fs {
+        Some(pfs) => pfs.view.exec_reader(&pfs.cwd, path, f),
         None => {
-            root = fs.root()?;
-            &root
+            let name = core::str::from_utf8(path).map_err(|_| Errno::ENOENT)?;
+            f(&super::programs::find(name).ok_or(Errno::ENOENT)?)
         }
-    };
-    let ip = fs.namei(cwd, path)?;
-    let file = ip.lock()?;
-    if file.stat().kind != berth_abi::fs::T_FILE {
-        return Err(Errno::EACCES);
     }
-    f(&file)
 }
 
 /// A new address space holding program `path`, and the frame that enters
 /// it with `args`, charged to `account` for the process numbered `log_pid`.
 pub fn load_program(
-    cwd: Option<&crate::fs::InodeRef>,
+    fs: Option<&ProcFs>,
     path: &[u8],
     args: &[&[u8]],
     account: alloc::sync::Arc<crate::mm::account::MemAccount>,
     log_pid: i32,
 ) -> Result<(AddressSpace, TrapFrame), Errno> {
-    with_program(cwd, path, |file| {
+    with_program(fs, path, |file| {
         let mut mm = AddressSpace::new(account, log_pid)?;
         let mut frame = TrapFrame::default();
         load(&mut mm, file, args, &mut frame)?;
@@ -167,12 +147,13 @@ pub fn load_program(
 
 /// `exec(path, args)` for the current process `p`, whose user frame is `frame`.
 pub fn exec(p: &Proc, path: &[u8], args: &[Vec<u8>], frame: &mut TrapFrame) -> Result<(), Errno> {
-    let cwd = p.cwd.lock().clone();
+    let fs = p.fs.lock().clone();
     let arg_refs: Vec<&[u8]> = args.iter().map(Vec::as_slice).collect();
     let account = p.container().mem.clone();
     let log_pid = p.vpid.load(core::sync::atomic::Ordering::Relaxed);
-    let (mm, new_frame) = load_program(cwd.as_ref(), path, &arg_refs, account, log_pid)?;
-    drop(cwd);
+    let loaded = load_program(fs.as_ref(), path, &arg_refs, account, log_pid);
+    drop(fs);
+    let (mm, new_frame) = loaded?;
     // Install and activate together, with interrupts off: were we
     // preempted in between, the scheduler would resume us on whichever
     // table `page_root` named, and we would then free it under our own feet.

@@ -57,7 +57,7 @@ fn new_proc(
     b: Birth,
     mm: AddressSpace,
     files: FdTable,
-    cwd: Option<crate::fs::InodeRef>,
+    fs: Option<crate::file::view::ProcFs>,
     fpu: FpuState,
     frame: &TrapFrame,
 ) -> Result<Arc<Proc>, Errno> {
@@ -96,7 +96,7 @@ fn new_proc(
         mm_pages: AtomicU64::new(mm.size_bytes() / 4096),
         mm: SleepLock::new("proc mm", Some(mm)),
         files: SpinLock::new("fd table", files),
-        cwd: SpinLock::new("cwd", cwd),
+        fs: SpinLock::new("proc fs", fs),
         children: SpinLock::new("children", Vec::new()),
         child_exited: WaitQueue::new(),
         is_test_program: AtomicBool::new(false),
@@ -124,17 +124,14 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
     let ctr = container::host().clone();
     members::take_place(&ctr)?;
     let (slot, pid) = PROCS.reserve().ok_or(Errno::EAGAIN)?;
+    let fs = crate::file::view::ProcFs::host()?;
     let (mm, frame) =
-        super::exec::load_program(None, program.as_bytes(), &args, ctr.mem.clone(), pid)?;
+        super::exec::load_program(fs.as_ref(), program.as_bytes(), &args, ctr.mem.clone(), pid)?;
     let mut files = FdTable::new();
-    let console = crate::file::File::console(true, true);
+    let console = crate::file::File::device(berth_abi::fs::CONSOLE_MAJOR, 0, true, true)?;
     for _ in 0..3 {
         files.alloc(console.clone())?;
     }
-    let root = match crate::file::mount::root_fs() {
-        Some(fs) => Some(fs.root()?),
-        None => None,
-    };
     let birth = Birth {
         slot,
         pid,
@@ -144,7 +141,7 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
         name: String::from(program),
         parent: Weak::new(),
     };
-    let p = new_proc(birth, mm, files, root, FpuState::initial(), &frame)?;
+    let p = new_proc(birth, mm, files, fs, FpuState::initial(), &frame)?;
     INIT.call_once(|| p.clone());
     publish(&p);
     start(&p);
@@ -197,13 +194,14 @@ fn fork_in(parent: &Arc<Proc>, frame: &TrapFrame, ctr: Arc<Container>) -> Result
         }
     };
     let files = parent.files.lock().clone();
-    let cwd = parent.cwd.lock().clone();
+    let fs = parent.fs.lock().clone();
     let mut child_frame = *frame;
     child_frame.rax = 0;
     let name = parent.name();
     // The parent is running: its FPU state is in the registers.
     let mut fpu = FpuState::initial();
     fpu.save();
+
     // A child starts in its parent's process group (so ^C reaches a whole pipeline).
     let birth = Birth {
         slot,
@@ -214,7 +212,7 @@ fn fork_in(parent: &Arc<Proc>, frame: &TrapFrame, ctr: Arc<Container>) -> Result
         name,
         parent: Arc::downgrade(parent),
     };
-    new_proc(birth, mm, files, cwd, fpu, &child_frame)
+    new_proc(birth, mm, files, fs, fpu, &child_frame)
 }
 
 /// `exit`: release resources, become a zombie, wake the parent. Never returns.
@@ -231,8 +229,8 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     // Files first: closing a pipe end wakes the other side.
     let files = p.files.lock().take_all();
     drop(files);
-    let cwd = p.cwd.lock().take();
-    drop(cwd);
+    let fs = p.fs.lock().take();
+    drop(fs);
     // Leave the user address space before freeing it, atomically with taking
     // it out (see exec.rs: a preemption in between would switch us back).
     let mm = {

@@ -7,8 +7,9 @@
 //!   saved. `claim` semantics: a CPU runs a process only after moving it
 //!   from `Runnable` to `Running` under that lock.
 //! - `killed` and `cpu` are atomics anyone may read.
-//! - `mm` and `files` belong to the process itself (only it
-//!   runs on its kernel stack). `files` sits under a small spinlock so
+//! - `mm`, `files` and `fs` (its view and cwd) belong to the process itself
+//!   (only it runs on its kernel stack). `files` and `fs` sit under small
+//!   spinlocks so
 //!   listings and `kill` can look without races; `mm` under a sleep lock
 //!   (fork copies it with interrupts on), with what others need kept
 //!   beside it in atomics: `page_root` for the scheduler, `mm_pages` for

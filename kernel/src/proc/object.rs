@@ -12,6 +12,7 @@ use berth_abi::syscall::proc_state;
 use super::sched;
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::container::Container;
+use crate::file::view::ProcFs;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
 use crate::param::KSTACK_PAGES;
@@ -120,9 +121,10 @@ pub struct Proc {
     /// User pages in use, for `ps` (which may run where it cannot sleep).
     pub mm_pages: AtomicU64,
     pub files: SpinLock<FdTable>,
-    /// Current directory (None without a file system). Taken out of the
-    /// lock before it is dropped: dropping an inode reference may sleep.
-    pub cwd: SpinLock<Option<crate::fs::InodeRef>>,
+    /// The file-system view paths resolve in and the current directory
+    /// (None without a file system). Taken out of the lock before it is
+    /// dropped: dropping an inode reference may sleep.
+    pub fs: SpinLock<Option<ProcFs>>,
     /// Live and zombie children (the "wait lock").
     pub children: SpinLock<Vec<Arc<Proc>>>,
     /// Woken when a child becomes a zombie.

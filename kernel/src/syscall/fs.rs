@@ -1,21 +1,20 @@
-//! File system calls: descriptors, pipes and paths. Without a mounted file
-//! system every path names nothing (`ENOENT`). Inode references are dropped
-//! outside every spinlock (dropping one may write to the disk).
+//! File system calls: descriptors, pipes and paths. Paths resolve in the
+//! caller's view from its current directory (`file/view.rs`); without a
+//! mounted file system every path names nothing (`ENOENT`). Views, nodes and
+//! files are dropped outside every spinlock (dropping an inode reference
+//! may write to the disk).
 
 use alloc::sync::Arc;
 
 use berth_abi::errno::Errno;
-use berth_abi::fcntl::{O_ALL, O_APPEND, O_RDWR, O_WRONLY};
-use berth_abi::fs::CONSOLE_MAJOR;
-use berth_abi::stat::{Stat, T_DEVICE};
+use berth_abi::fcntl::O_ALL;
+use berth_abi::stat::Stat;
 
 use super::proc::{path_arg, with_mm};
 use super::Ctx;
-use crate::file::mount::root_fs;
 use crate::file::pipe::Pipe;
+use crate::file::view::ProcFs;
 use crate::file::{File, FileKind};
-use crate::fs::{FileSystem, InodeRef};
-use crate::sync::SleepLock;
 
 /// Largest piece copied through the kernel at once.
 const CHUNK: usize = 4096;
@@ -41,8 +40,8 @@ pub fn read(ctx: &mut Ctx) -> Result<i64, Errno> {
         let got = file.read(&mut buf[..want])?;
         with_mm(ctx, |mm| mm.copy_out(addr + done, &buf[..got]))?;
         done += got as u64;
-        // Streams (console, pipes) return what is there; stop at a short read.
-        if got < want || matches!(file.kind, FileKind::Console | FileKind::PipeReader(_)) {
+        // Streams (devices, pipes) return what is there; stop at a short read.
+        if got < want || file.is_stream() {
             break;
         }
     }
@@ -136,14 +135,9 @@ pub fn fstat(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-/// The mounted file system and the caller's current directory.
-fn fs_and_cwd(ctx: &Ctx) -> Result<(&'static FileSystem, InodeRef), Errno> {
-    let fs = root_fs().ok_or(Errno::ENOENT)?;
-    let cwd = ctx.proc.cwd.lock().clone();
-    match cwd {
-        Some(c) => Ok((fs, c)),
-        None => Ok((fs, fs.root()?)),
-    }
+/// The caller's view and current directory; `ENOENT` without a file system.
+fn proc_fs(ctx: &Ctx) -> Result<ProcFs, Errno> {
+    ctx.proc.fs.lock().clone().ok_or(Errno::ENOENT)
 }
 
 pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
@@ -153,31 +147,10 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
         return Err(Errno::EINVAL);
     }
     let path = path_arg(ctx, 0)?;
-    let (fs, cwd) = fs_and_cwd(ctx)?;
-    let ip = fs.open_inode(&cwd, &path, flags);
-    drop(cwd);
-    let ip = ip?;
-    let readable = flags & O_WRONLY == 0;
-    let writable = flags & (O_WRONLY | O_RDWR) != 0;
-    let st = fs.stat(&ip)?;
-    let file = if st.kind == T_DEVICE {
-        let major = ip.lock()?.major();
-        drop(ip);
-        if major != CONSOLE_MAJOR {
-            return Err(Errno::ENODEV);
-        }
-        File::console(readable, writable)
-    } else {
-        Arc::new(File {
-            kind: FileKind::Inode {
-                ip,
-                offset: SleepLock::new("file offset", 0),
-                append: flags & O_APPEND != 0,
-            },
-            readable,
-            writable,
-        })
-    };
+    let pfs = proc_fs(ctx)?;
+    let file = pfs.view.open(&pfs.cwd, &path, flags);
+    drop(pfs);
+    let file = file?;
     ctx.proc.container().files.register(&file)?;
     let fd = ctx.proc.files.lock().alloc(file.clone());
     drop(file);
@@ -186,11 +159,17 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
 
 pub fn chdir(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
-    let (fs, cwd) = fs_and_cwd(ctx)?;
-    let new = fs.chdir_lookup(&cwd, &path);
-    drop(cwd);
-    let old = ctx.proc.cwd.lock().replace(new?);
+    let pfs = proc_fs(ctx)?;
+    let new = pfs.view.chdir(&pfs.cwd, &path)?;
+    // Only the process itself changes its cwd; take the old one out of the lock to drop it.
+    let old = ctx
+        .proc
+        .fs
+        .lock()
+        .as_mut()
+        .map(|f| core::mem::replace(&mut f.cwd, new));
     drop(old);
+    drop(pfs);
     Ok(0)
 }
 
@@ -201,25 +180,25 @@ pub fn mknod(ctx: &mut Ctx) -> Result<i64, Errno> {
         i16::try_from(major).map_err(|_| Errno::EINVAL)?,
         i16::try_from(minor).map_err(|_| Errno::EINVAL)?,
     );
-    let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.mknod(&cwd, &path, major, minor).map(|()| 0)
+    let pfs = proc_fs(ctx)?;
+    pfs.view.mknod(&pfs.cwd, &path, major, minor).map(|()| 0)
 }
 
 pub fn unlink(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
-    let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.unlink(&cwd, &path).map(|()| 0)
+    let pfs = proc_fs(ctx)?;
+    pfs.view.unlink(&pfs.cwd, &path).map(|()| 0)
 }
 
 pub fn mkdir(ctx: &mut Ctx) -> Result<i64, Errno> {
     let path = path_arg(ctx, 0)?;
-    let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.mkdir(&cwd, &path).map(|()| 0)
+    let pfs = proc_fs(ctx)?;
+    pfs.view.mkdir(&pfs.cwd, &path).map(|()| 0)
 }
 
 pub fn link(ctx: &mut Ctx) -> Result<i64, Errno> {
     let old = path_arg(ctx, 0)?;
     let new = path_arg(ctx, 1)?;
-    let (fs, cwd) = fs_and_cwd(ctx)?;
-    fs.link(&cwd, &old, &new).map(|()| 0)
+    let pfs = proc_fs(ctx)?;
+    pfs.view.link(&pfs.cwd, &old, &new).map(|()| 0)
 }

@@ -146,6 +146,25 @@ pub enum Problem {
     RootNotDir {
         kind: i16,
     },
+    /// The layer area (inode `LAYERS_INO`) is missing or not a directory.
+    LayersNotDir {
+        kind: i16,
+    },
+    /// An entry names the layer area, which no path may reach.
+    LayersLinked {
+        dir: DirRef,
+        name: String,
+    },
+    /// A whiteout marker (a device with the whiteout major) named outside the layer area.
+    StrayWhiteout {
+        path: String,
+    },
+    /// A directory whose `major` holds flags it may not have: any outside
+    /// the layer area, anything but the opaque bit inside it.
+    BadDirFlags {
+        dir: DirRef,
+        major: i16,
+    },
     /// An entry whose name is empty, not NUL-padded, or holds a `/`.
     BadName {
         dir: DirRef,
@@ -299,6 +318,20 @@ impl fmt::Display for Problem {
             }
             MarkedPastEnd { count } => write!(f, "bitmap marks {count} blocks past the end of the image"),
             RootNotDir { kind } => write!(f, "root inode {} is not a directory (type {kind})", berth_abi::fs::ROOTINO),
+            LayersNotDir { kind } => {
+                write!(f, "layer area inode {} is not a directory (type {kind})", berth_abi::fs::LAYERS_INO)
+            }
+            LayersLinked { dir, name } => write!(
+                f,
+                "{dir}: entry '{name}' names the layer area (inode {}), which no path may reach",
+                berth_abi::fs::LAYERS_INO
+            ),
+            StrayWhiteout { path } => write!(f, "{path} is a whiteout marker outside the layer area"),
+            BadDirFlags { dir, major } => write!(
+                f,
+                "{dir}: flags {major:#x} in its major field (only the layer area's directories may be opaque, {:#x})",
+                berth_abi::fs::DIR_OPAQUE
+            ),
             BadName { dir, slot, reason } => write!(f, "{dir}: entry {slot} has a bad name: {reason}"),
             EntryOutOfRange { dir, name, inum } => {
                 write!(f, "{dir}: entry '{name}' names inode {inum}, past the last inode")

@@ -59,9 +59,9 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(Geometry, Vec<Problem>), Vec<Proble
             logstart + nlog - 1
         ));
     }
-    if sb.ninodes < 2 {
+    if sb.ninodes < 3 {
         bad(format!(
-            "{} inodes leave no room for the root directory (inode 1)",
+            "{} inodes leave no room for the root directory (inode 1) and the layer area (inode 2)",
             sb.ninodes
         ));
     }

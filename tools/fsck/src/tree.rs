@@ -1,6 +1,14 @@
 //! The directory pass: structure, reachability and link counts.
 //!
-//! Directories are walked breadth-first from the root. Each must start with
+//! Directories are walked breadth-first from two tops: the root, and the
+//! layer area (inode `LAYERS_INO`, shown as `[layers]`; see `berth_abi::fs`),
+//! whose `.` and `..` name itself like the root's. No entry may name the
+//! layer area. Whiteout markers (devices with `WHITEOUT_MAJOR`) may be
+//! named only inside it, where each is typically linked from many whiteout
+//! entries (its link count is checked like any file's); directories may
+//! carry the opaque flag (`DIR_OPAQUE` in `major`) only inside it.
+//!
+//! Each directory must start with
 //! `.` (itself) and `..` (the directory that names it; the root's is the
 //! root); every other entry must carry a well-formed name and name an
 //! allocated inode, once per directory. A directory reached a second time is
@@ -16,7 +24,10 @@
 use crate::blocks::Inodes;
 use crate::image::{dirents, Fs};
 use crate::problem::{DirRef, Problem};
-use berth_abi::fs::{BSIZE, DIRENT_SIZE, DIRSIZ, MAXFILE, ROOTINO, T_DIR, T_FREE};
+use berth_abi::fs::{
+    BSIZE, DIRENT_SIZE, DIRSIZ, DIR_OPAQUE, LAYERS_INO, MAXFILE, ROOTINO, T_DEVICE, T_DIR, T_FREE,
+    WHITEOUT_MAJOR,
+};
 use std::collections::{HashSet, VecDeque};
 
 /// Walks the directory tree and checks link counts.
@@ -33,7 +44,11 @@ pub(crate) fn check(
         errors.push(Problem::RootNotDir { kind: root.kind });
         return;
     }
-    let mut walk = Walk::new(fs, inodes);
+    let layers = fs.inode(LAYERS_INO).kind;
+    if layers != T_DIR {
+        errors.push(Problem::LayersNotDir { kind: layers });
+    }
+    let mut walk = Walk::new(fs, inodes, layers == T_DIR);
     if walk.run(errors) {
         walk.link_counts(errors, warnings);
     }
@@ -54,10 +69,17 @@ struct Walk<'a, 'f> {
     dotdot: Vec<Option<u32>>,
     /// Directories in the order they were walked.
     walked: Vec<u32>,
+    /// Whether each reached directory lies in the layer area.
+    in_layers: Vec<bool>,
+    /// Whether to walk the layer area (it is a directory).
+    walk_layers: bool,
 }
 
+/// How the layer area is shown in paths.
+const LAYERS_PATH: &str = "[layers]";
+
 impl<'a, 'f> Walk<'a, 'f> {
-    fn new(fs: &'a Fs<'f>, inodes: &'a Inodes) -> Self {
+    fn new(fs: &'a Fs<'f>, inodes: &'a Inodes, walk_layers: bool) -> Self {
         let n = fs.g.ninodes as usize;
         Walk {
             fs,
@@ -68,6 +90,8 @@ impl<'a, 'f> Walk<'a, 'f> {
             parent: vec![0; n],
             dotdot: vec![None; n],
             walked: Vec::new(),
+            in_layers: vec![false; n],
+            walk_layers,
         }
     }
 
@@ -75,11 +99,17 @@ impl<'a, 'f> Walk<'a, 'f> {
     fn run(&mut self, errors: &mut Vec<Problem>) -> bool {
         self.path[ROOTINO as usize] = Some("/".into());
         self.parent[ROOTINO as usize] = ROOTINO;
+        let mut queue = VecDeque::from([ROOTINO]);
+        if self.walk_layers {
+            self.path[LAYERS_INO as usize] = Some(LAYERS_PATH.into());
+            self.parent[LAYERS_INO as usize] = LAYERS_INO;
+            self.in_layers[LAYERS_INO as usize] = true;
+            queue.push_back(LAYERS_INO);
+        }
         // Without shared blocks or holes, all directories together fit in
         // the image; past that, a corrupt image could make the walk read the
         // same blocks over and over.
         let mut budget = self.fs.g.size as usize * BSIZE;
-        let mut queue = VecDeque::from([ROOTINO]);
         while let Some(d) = queue.pop_front() {
             let dir = DirRef {
                 inum: d,
@@ -92,6 +122,18 @@ impl<'a, 'f> Walk<'a, 'f> {
                 return false;
             }
             budget -= len;
+            let flags = din.major
+                & !if self.in_layers[d as usize] {
+                    DIR_OPAQUE
+                } else {
+                    0
+                };
+            if flags != 0 {
+                errors.push(Problem::BadDirFlags {
+                    dir: dir.clone(),
+                    major: din.major,
+                });
+            }
             let content = self.fs.read(&din, len, false).unwrap_or_default();
             self.directory(&dir, &content, errors, &mut queue);
             self.walked.push(d);
@@ -198,6 +240,13 @@ impl<'a, 'f> Walk<'a, 'f> {
                     name: shown.clone(),
                 });
             }
+            if inum == LAYERS_INO {
+                errors.push(Problem::LayersLinked {
+                    dir: dir.clone(),
+                    name: shown,
+                });
+                continue;
+            }
             let kind = self.inodes.kinds[inum as usize];
             if kind == T_FREE {
                 // An inode of unknown type was reported by the inode pass.
@@ -216,6 +265,12 @@ impl<'a, 'f> Walk<'a, 'f> {
             } else {
                 format!("{}/{shown}", dir.path)
             };
+            let in_layers = self.in_layers[d as usize];
+            if kind == T_DEVICE && !in_layers && self.fs.inode(inum).major == WHITEOUT_MAJOR {
+                errors.push(Problem::StrayWhiteout {
+                    path: child.clone(),
+                });
+            }
             match (self.path[inum as usize].clone(), kind) {
                 (Some(first), T_DIR) => {
                     let problem = self.second_route(inum, d, first, child);
@@ -225,6 +280,7 @@ impl<'a, 'f> Walk<'a, 'f> {
                 (None, _) => {
                     self.path[inum as usize] = Some(child);
                     if kind == T_DIR {
+                        self.in_layers[inum as usize] = in_layers;
                         self.parent[inum as usize] = d;
                         self.subdirs[d as usize] += 1;
                         queue.push_back(inum);

@@ -44,10 +44,10 @@ fn clean_image() {
     fs::write(dir.join("fs.img"), image().0).unwrap();
     let (code, out, _) = fsck(&dir, &["fs.img"]);
     assert_eq!(code, Some(0));
-    // Root (1 block), a (3 blocks), b (1 block).
+    // Root (1 block), layer area (1 block), a (3 blocks), b (1 block).
     assert_eq!(
         out,
-        "fsck: fs.img: clean (3 inodes in use, 5 data blocks in use)\n"
+        "fsck: fs.img: clean (4 inodes in use, 6 data blocks in use)\n"
     );
 }
 
@@ -122,7 +122,7 @@ fn orphan_warning_keeps_image_clean() {
         out.lines()
             .last()
             .unwrap()
-            .contains("clean (3 inodes in use"),
+            .contains("clean (4 inodes in use"),
         "{out}"
     );
 }

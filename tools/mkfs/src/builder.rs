@@ -9,7 +9,10 @@
 
 use crate::encode;
 use crate::error::{check_name, MkfsError};
-use berth_abi::fs::{layout, SuperBlock, BPB, BSIZE, DIRENT_SIZE, IPB, LOGSIZE, MAXFILE, ROOTINO};
+use berth_abi::fs::{
+    layout, SuperBlock, BPB, BSIZE, DIRENT_SIZE, IPB, LAYERS_INO, LOGSIZE, MAXFILE, ROOTINO,
+    WHITEOUT_MAJOR,
+};
 
 /// Largest file mkfs accepts, in bytes.
 pub const MAX_FILE_BYTES: u64 = (MAXFILE * BSIZE) as u64;
@@ -67,11 +70,13 @@ pub struct Builder {
 
 impl Builder {
     /// Starts an image of `size` blocks with `ninodes` inodes (inode 0
-    /// included, as in the superblock), holding only the root directory.
+    /// included, as in the superblock), holding only the root directory
+    /// (inode 1) and the empty layer area (inode 2, `LAYERS_INO`, see
+    /// `berth_abi::fs`), which nothing else may be added to.
     pub fn new(size: u32, ninodes: u32) -> Result<Builder, MkfsError> {
-        if ninodes < 2 {
+        if ninodes < 3 {
             return Err(MkfsError::Geometry(format!(
-                "{ninodes} inodes leave no room for the root directory (inode 1)"
+                "{ninodes} inodes leave no room for the root directory (inode 1) and the layer area (inode 2)"
             )));
         }
         if ninodes > MAX_INODES {
@@ -93,13 +98,13 @@ impl Builder {
         let sb = layout(size, ninodes);
         let mut b = Builder {
             sb,
-            nodes: vec![Node::Dir(vec![
-                (b".".to_vec(), ROOTINO),
-                (b"..".to_vec(), ROOTINO),
-            ])],
+            nodes: [ROOTINO, LAYERS_INO]
+                .map(|i| Node::Dir(vec![(b".".to_vec(), i), (b"..".to_vec(), i)]))
+                .to_vec(),
             blocks_needed: 0,
         };
-        b.blocks_needed = blocks_for(b.nodes[0].size());
+        debug_assert_eq!(LAYERS_INO, ROOTINO + 1);
+        b.blocks_needed = b.nodes.iter().map(|n| blocks_for(n.size())).sum();
         if b.blocks_needed > sb.nblocks as u64 {
             return Err(MkfsError::OutOfBlocks {
                 name: "/".into(),
@@ -120,7 +125,7 @@ impl Builder {
         self.blocks_needed
     }
 
-    /// Inodes in use so far, the root included.
+    /// Inodes in use so far, the root and the layer area included.
     pub fn inodes_used(&self) -> u32 {
         self.nodes.len() as u32
     }
@@ -150,6 +155,11 @@ impl Builder {
         major: i16,
         minor: i16,
     ) -> Result<u32, MkfsError> {
+        if major == WHITEOUT_MAJOR {
+            return Err(MkfsError::Reserved(format!(
+                "device major {WHITEOUT_MAJOR:#x} (whiteout)"
+            )));
+        }
         self.add(dir, name, Node::Device { major, minor })
     }
 
@@ -193,6 +203,11 @@ impl Builder {
     /// Checks that `dir` is a directory and `name` a new, valid name in it.
     fn check_entry(&self, dir: u32, name: &[u8]) -> Result<(), MkfsError> {
         check_name(name)?;
+        if dir == LAYERS_INO {
+            return Err(MkfsError::Reserved(format!(
+                "the layer area (inode {LAYERS_INO})"
+            )));
+        }
         match self.node(dir) {
             Some(Node::Dir(entries)) if entries.iter().any(|(n, _)| n == name) => {
                 Err(MkfsError::DuplicateName { name: lossy(name) })
@@ -269,6 +284,8 @@ mod tests {
             Err(MkfsError::Geometry(_))
         ));
         assert!(matches!(Builder::new(2000, 1), Err(MkfsError::Geometry(_))));
+        assert!(matches!(Builder::new(2000, 2), Err(MkfsError::Geometry(_))));
+        assert!(Builder::new(2000, 3).is_ok());
         assert!(matches!(
             Builder::new(200_000, MAX_INODES + 1),
             Err(MkfsError::Geometry(_))
@@ -289,8 +306,20 @@ mod tests {
             Err(MkfsError::BadName { .. })
         ));
         assert!(matches!(
-            b.add_file(2, b"x", vec![]),
-            Err(MkfsError::NotADirectory { inum: 2 })
+            b.add_file(3, b"x", vec![]),
+            Err(MkfsError::NotADirectory { inum: 3 })
+        ));
+        assert!(matches!(
+            b.add_file(LAYERS_INO, b"x", vec![]),
+            Err(MkfsError::Reserved(_))
+        ));
+        assert!(matches!(
+            b.mkdir(LAYERS_INO, b"c1"),
+            Err(MkfsError::Reserved(_))
+        ));
+        assert!(matches!(
+            b.mknod(ROOTINO, b"wh", WHITEOUT_MAJOR, 0),
+            Err(MkfsError::Reserved(_))
         ));
         assert!(matches!(
             b.add_file(99, b"x", vec![]),
@@ -304,7 +333,7 @@ mod tests {
 
     #[test]
     fn runs_out_of_inodes_and_blocks() {
-        let mut b = Builder::new(2000, 4).unwrap();
+        let mut b = Builder::new(2000, 5).unwrap();
         b.add_file(ROOTINO, b"a", vec![]).unwrap();
         b.add_file(ROOTINO, b"b", vec![]).unwrap();
         assert!(matches!(
@@ -320,7 +349,7 @@ mod tests {
             Err(MkfsError::OutOfBlocks { .. })
         ));
         // A failed addition leaves the builder as it was.
-        assert_eq!(b.inodes_used(), 1);
+        assert_eq!(b.inodes_used(), 2);
         assert_eq!(b.superblock().nblocks as u64 - b.blocks_used(), room);
     }
 

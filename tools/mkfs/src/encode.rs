@@ -69,17 +69,19 @@ pub(crate) fn encode(sb: &SuperBlock, nodes: &[Node]) -> Result<Vec<u8>, MkfsErr
 }
 
 /// Link counts by berth's rule: a name in a directory counts once, `.` never
-/// does, and each subdirectory's `..` counts for its parent; the root has an
-/// implicit extra link standing in for the parent entry it lacks.
+/// does, and each subdirectory's `..` counts for its parent; the root and
+/// the layer area (the directories whose `..` names themselves) have an
+/// implicit extra link standing in for the parent entry they lack.
 fn link_counts(nodes: &[Node]) -> Vec<i16> {
     let mut n = vec![0i64; nodes.len()];
-    n[0] = 1;
     for (i, node) in nodes.iter().enumerate() {
         if let Node::Dir(entries) = node {
+            let me = ROOTINO + i as u32;
             for (name, inum) in entries {
-                // The root's own `..` is the implicit link counted above.
-                let root_dotdot = i == 0 && name == b"..";
-                if name != b"." && !root_dotdot {
+                // A top directory's own `..` is its implicit link.
+                if name == b".." && *inum == me {
+                    n[i] += 1;
+                } else if name != b"." {
                     n[(inum - ROOTINO) as usize] += 1;
                 }
             }

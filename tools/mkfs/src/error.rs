@@ -31,6 +31,9 @@ pub enum MkfsError {
     BadLinkTarget { inum: u32 },
     /// The host could not provide memory for the image.
     OutOfMemory { bytes: u64 },
+    /// Something only the kernel may make: an entry in the layer area, or a
+    /// device with the whiteout major.
+    Reserved(String),
 }
 
 impl fmt::Display for MkfsError {
@@ -58,6 +61,7 @@ impl fmt::Display for MkfsError {
                 write!(f, "cannot link inode {inum}: only existing non-directories get extra links")
             }
             MkfsError::OutOfMemory { bytes } => write!(f, "cannot allocate {bytes} bytes for the image"),
+            MkfsError::Reserved(what) => write!(f, "{what} is reserved for the kernel's container layers"),
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::{build_image, Builder, MkfsError, MAX_FILE_BYTES};
 use berth_abi::fs::{
     layout, Dinode, SuperBlock, BPB, BSIZE, DEFAULT_FSSIZE, DEFAULT_NINODES, DINODE_SIZE, IPB,
-    NDIRECT, NINDIRECT, ROOTINO, T_DEVICE, T_DIR, T_FILE,
+    LAYERS_INO, NDIRECT, NINDIRECT, ROOTINO, T_DEVICE, T_DIR, T_FILE,
 };
 use berth_fsck::{check_image, list_dir, read_file, read_path};
 
@@ -46,8 +46,22 @@ fn default_image_with_no_files_is_clean() {
     assert_eq!(img.len(), DEFAULT_FSSIZE as usize * BSIZE);
     assert_eq!(superblock(&img), layout(DEFAULT_FSSIZE, DEFAULT_NINODES));
     let r = assert_clean(&img);
-    assert_eq!((r.inodes_in_use, r.data_blocks_in_use), (1, 1));
+    // The root and the layer area, one block each.
+    assert_eq!((r.inodes_in_use, r.data_blocks_in_use), (2, 2));
     assert_eq!(list_dir(&img, "/").unwrap(), Vec::<String>::new());
+    let layers = inode(&img, LAYERS_INO);
+    assert_eq!((layers.kind, layers.nlink, layers.size), (T_DIR, 1, 32));
+    let sb = superblock(&img);
+    assert_eq!(
+        layers.addrs[0],
+        sb.data_start() + 1,
+        "right after the root's block"
+    );
+    let blk = &img[layers.addrs[0] as usize * BSIZE..];
+    let dot = berth_abi::fs::Dirent::from_bytes(&blk[..16]);
+    let dotdot = berth_abi::fs::Dirent::from_bytes(&blk[16..32]);
+    assert_eq!((dot.name_bytes(), dot.inum), (&b"."[..], 2));
+    assert_eq!((dotdot.name_bytes(), dotdot.inum), (&b".."[..], 2));
 }
 
 #[test]
@@ -73,7 +87,7 @@ fn files_of_every_shape_round_trip() {
         .iter()
         .map(|&n| crate::blocks_for(n as u64))
         .sum::<u64>()
-        + 1;
+        + 2;
     assert_eq!(r.data_blocks_in_use as u64, blocks);
     for (name, data) in &files {
         assert_eq!(
@@ -167,7 +181,8 @@ fn fills_the_image_exactly() {
 #[test]
 fn fills_the_inodes_exactly() {
     let mut b = Builder::new(2000, 40).unwrap();
-    for i in 0..38 {
+    // Inode 0 is reserved, 1 is the root, 2 the layer area: 37 files fit.
+    for i in 0..37 {
         b.add_file(ROOTINO, format!("f{i}").as_bytes(), vec![])
             .unwrap();
     }
@@ -185,7 +200,7 @@ fn fills_the_inodes_exactly() {
 fn most_inodes_a_dirent_can_name() {
     let mut b = Builder::new(8000, 1 << 16).unwrap();
     let d = b.mkdir(ROOTINO, b"d").unwrap();
-    assert_eq!(d, 2);
+    assert_eq!(d, 3, "the first inode after the layer area");
     let img = b.finish().unwrap();
     assert_clean(&img);
 }

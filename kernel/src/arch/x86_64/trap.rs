@@ -234,7 +234,11 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     }
     if frame.from_user() {
         if let Some(p) = crate::proc::current() {
-            crate::container::members::freeze_point(&p);
+            if crate::container::members::must_freeze(&p) {
+                // The return path turns them off again before iretq.
+                cpu::enable_interrupts();
+                crate::container::members::freeze_point(&p);
+            }
             if p.killed() {
                 crate::proc::lifecycle::exit_killed(p);
             }

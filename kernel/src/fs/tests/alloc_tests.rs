@@ -152,7 +152,11 @@ fn running_out_of_inodes_is_enospc_and_consistent() {
         }
     };
     assert_eq!(err, ENOSPC);
-    assert_eq!(made, 40 - 2, "inode 0 is never used and 1 is the root");
+    assert_eq!(
+        made,
+        40 - 3,
+        "inode 0 is never used, 1 is the root, 2 the layer area"
+    );
     assert_eq!(t.fs.mkdir(&t.root, b"/d"), Err(ENOSPC));
     t.assert_consistent(false);
     t.fs.unlink(&t.root, b"/f7").unwrap();

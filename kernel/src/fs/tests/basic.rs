@@ -86,12 +86,41 @@ fn bad_images_are_refused_with_a_clear_reason() {
     let off = inode_block(ROOTINO, &sb) as usize * BSIZE + (ROOTINO as usize % IPB) * DINODE_SIZE;
     img[off..off + 2].copy_from_slice(&T_FILE.to_le_bytes());
     assert!(matches!(mount_err(img, NBUF), MountError::BadRoot(_)));
+
+    // A layer area that is a file, free, unlinked, or past the last inode.
+    let off =
+        inode_block(LAYERS_INO, &sb) as usize * BSIZE + (LAYERS_INO as usize % IPB) * DINODE_SIZE;
+    for (what, bytes, at) in [
+        ("type 2", T_FILE.to_le_bytes(), 0),
+        ("free", T_FREE.to_le_bytes(), 0),
+        ("0 links", 0i16.to_le_bytes(), 6),
+    ] {
+        let mut img = formatted_image(2000, 200);
+        img[off + at..off + at + 2].copy_from_slice(&bytes);
+        let e = mount_err(img, NBUF);
+        assert!(matches!(e, MountError::BadLayers(_)), "{e}");
+        // A free inode reads as unreadable (EIO); the others say what they are.
+        assert!(
+            e.to_string().starts_with("bad layer area: inode 2 ")
+                && (what == "free" || e.to_string().contains(what)),
+            "{e}"
+        );
+    }
+    let mut img = formatted_image(2000, 200);
+    set_sb(&mut img, |sb| sb.ninodes = 2);
+    let e = mount_err(img, NBUF);
+    assert!(e.to_string().contains("past the last inode"), "{e}");
 }
 
 #[test]
 fn format_refuses_tiny_disks() {
     assert_eq!(format(&RamDisk::new(50), 16), Err(EINVAL));
     assert_eq!(format(&RamDisk::new(2000), 1), Err(EINVAL));
+    assert_eq!(
+        format(&RamDisk::new(2000), 2),
+        Err(EINVAL),
+        "no room for inode 2"
+    );
 }
 
 #[test]

@@ -5,11 +5,15 @@
 //! Checks: superblock and empty log; every inode address is a data block,
 //! used once, within the file size (indirect blocks too: the first file
 //! block under them must be inside); the bitmap marks exactly the metadata
-//! and the used blocks; the directory tree from the root: `.` and `..`
-//! right, entries name allocated inodes, no duplicate names, no directory
-//! named twice; link counts per the rule in `fs/mod.rs`; every allocated
-//! inode reachable (unreachable ones with no links are orphans, accepted
-//! only when asked).
+//! and the used blocks; the directory trees from the two tops, the root and
+//! the layer area (inode 2, `LAYERS_INO`, whose `.` and `..` name itself):
+//! `.` and `..` right, entries name allocated inodes, no duplicate names,
+//! no directory named twice, no entry naming the layer area; link counts
+//! per the rule in `fs/mod.rs` (a whiteout marker, linked from every
+//! whiteout of its layer, is counted like any file); every allocated inode
+//! reachable (unreachable ones with no links are orphans, accepted only
+//! when asked); whiteout markers (devices of `WHITEOUT_MAJOR`) only in the
+//! layer area; a directory's `major` 0, or `DIR_OPAQUE` in the layer area.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::string::String;
@@ -153,14 +157,22 @@ pub fn check_image(img: &[u8], allow_orphans: bool) -> Vec<String> {
     };
     let mut links: HashMap<u32, i32> = HashMap::new();
     let mut subdirs: HashMap<u32, i32> = HashMap::new();
-    let mut seen_dirs: HashSet<u32> = HashSet::from([ROOTINO]);
-    let mut queue = VecDeque::from([(ROOTINO, ROOTINO)]);
-    if inode(ROOTINO).kind != T_DIR {
-        problems.push("root is not a directory".into());
-        queue.clear();
+    let mut seen_dirs: HashSet<u32> = HashSet::from([ROOTINO, LAYERS_INO]);
+    // (directory, its parent, in the layer area)
+    let mut queue = VecDeque::new();
+    for (top, what) in [(ROOTINO, "root"), (LAYERS_INO, "layer area")] {
+        if inode(top).kind == T_DIR {
+            queue.push_back((top, top, top == LAYERS_INO));
+        } else {
+            problems.push(format!("{what} is not a directory"));
+        }
     }
-    while let Some((dir, parent)) = queue.pop_front() {
+    while let Some((dir, parent, in_layers)) = queue.pop_front() {
         let d = inode(dir);
+        let allowed = if in_layers { DIR_OPAQUE } else { 0 };
+        if d.major & !allowed != 0 {
+            problems.push(format!("directory {dir}: flags {:#x}", d.major));
+        }
         if !(d.size as usize).is_multiple_of(DIRENT_SIZE) {
             problems.push(format!(
                 "directory {dir}: size {} not a multiple of {DIRENT_SIZE}",
@@ -203,6 +215,10 @@ pub fn check_image(img: &[u8], allow_orphans: bool) -> Vec<String> {
                 }
                 _ => {}
             }
+            if inum == LAYERS_INO {
+                problems.push(format!("directory {dir}: {shown:?} names the layer area"));
+                continue;
+            }
             if inum >= sb.ninodes || inode(inum).kind == T_FREE {
                 problems.push(format!(
                     "directory {dir}: {shown:?} names free inode {inum}"
@@ -210,10 +226,16 @@ pub fn check_image(img: &[u8], allow_orphans: bool) -> Vec<String> {
                 continue;
             }
             *links.entry(inum).or_default() += 1;
-            if inode(inum).kind == T_DIR {
+            let child = inode(inum);
+            if child.kind == T_DEVICE && child.major == WHITEOUT_MAJOR && !in_layers {
+                problems.push(format!(
+                    "directory {dir}: {shown:?} is a whiteout outside the layer area"
+                ));
+            }
+            if child.kind == T_DIR {
                 *subdirs.entry(dir).or_default() += 1;
                 if seen_dirs.insert(inum) {
-                    queue.push_back((inum, dir));
+                    queue.push_back((inum, dir, in_layers));
                 } else {
                     problems.push(format!(
                         "directory {inum} named twice (last as {shown:?} in {dir})"
@@ -234,7 +256,7 @@ pub fn check_image(img: &[u8], allow_orphans: bool) -> Vec<String> {
         if !matches!(d.kind, T_DIR | T_FILE | T_DEVICE) {
             continue;
         }
-        let reachable = inum == ROOTINO || links.contains_key(&inum);
+        let reachable = inum == ROOTINO || inum == LAYERS_INO || links.contains_key(&inum);
         if !reachable {
             if !(allow_orphans && d.nlink == 0) {
                 problems.push(format!(

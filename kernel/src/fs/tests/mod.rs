@@ -7,6 +7,8 @@ mod check;
 mod concurrency;
 mod crash;
 mod dirs;
+mod overlay;
+mod overlay_crash;
 mod paths;
 
 use std::sync::Arc;

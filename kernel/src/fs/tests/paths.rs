@@ -4,6 +4,7 @@ use berth_abi::errno::Errno::*;
 use berth_abi::fs::*;
 
 use super::*;
+use crate::fs::At;
 
 fn setup() -> TestFs {
     let t = fresh(2000, 200);
@@ -100,5 +101,50 @@ fn nameiparent_splits_off_the_last_component() {
         ENAMETOOLONG
     );
     assert_eq!(t.fs.nameiparent(&t.root, b"/x/y").unwrap_err(), ENOENT);
+    t.assert_quiet();
+}
+
+#[test]
+fn a_walk_rooted_at_a_subdirectory_stays_inside() {
+    let t = setup();
+    t.put("/a/x", b"x").unwrap();
+    t.put("/x", b"outside").unwrap();
+    let inum = |p: &str| t.fs.namei(&t.root, p.as_bytes()).unwrap().inum();
+    let (a, b, f, ax) = (inum("/a"), inum("/a/b"), inum("/a/b/f"), inum("/a/x"));
+    let root = t.fs.namei(&t.root, b"/a").unwrap();
+    let sub = t.fs.namei(&t.root, b"/a/b").unwrap();
+    {
+        let in_view = |cwd: &InodeRef, p: &str| {
+            t.fs.namei(At::new(&root, cwd), p.as_bytes())
+                .map(|ip| ip.inum())
+        };
+        assert_eq!(in_view(&root, "/"), Ok(a), "/ is the view's root");
+        assert_eq!(in_view(&root, ".."), Ok(a), "the root's .. is the root");
+        assert_eq!(in_view(&root, "/.."), Ok(a));
+        assert_eq!(in_view(&root, "/../.."), Ok(a));
+        assert_eq!(in_view(&root, "../../x"), Ok(ax), "not the host's /x");
+        assert_eq!(in_view(&root, "/x"), Ok(ax));
+        assert_eq!(in_view(&root, "/b/f"), Ok(f));
+        assert_eq!(
+            in_view(&root, "/a"),
+            Err(ENOENT),
+            "the host path is not seen"
+        );
+        assert_eq!(in_view(&sub, ".."), Ok(a));
+        assert_eq!(in_view(&sub, "../.."), Ok(a));
+        assert_eq!(in_view(&sub, "../../../x"), Ok(ax));
+        assert_eq!(in_view(&sub, "f"), Ok(f));
+        assert_eq!(in_view(&sub, "/b/../.."), Ok(a));
+        assert_eq!(in_view(&sub, "."), Ok(b));
+        let (dp, name) =
+            t.fs.nameiparent(At::new(&root, &sub), b"../../new")
+                .unwrap();
+        assert_eq!((dp.inum(), name.as_bytes()), (a, &b"new"[..]));
+        drop(dp);
+        t.fs.mkdir(At::new(&root, &sub), b"/../made").unwrap();
+        assert!(t.fs.namei(&t.root, b"/a/made").is_ok(), "created inside");
+        assert_eq!(t.fs.namei(&t.root, b"/made").unwrap_err(), ENOENT);
+    }
+    drop((root, sub));
     t.assert_quiet();
 }

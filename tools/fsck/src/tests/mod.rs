@@ -5,6 +5,7 @@
 mod damage;
 mod directories;
 mod fuzz;
+mod layers;
 mod read;
 mod replay;
 mod util;

@@ -35,7 +35,7 @@ fn committed_transaction_is_replayed() {
     let r = img.report();
     assert_clean(&r);
     assert_eq!(r.log_replayed, Some(targets.len() as u32));
-    assert_eq!(r.inodes_in_use, 3);
+    assert_eq!(r.inodes_in_use, 4);
     // Readers see the file the transaction created, as the kernel will.
     assert_eq!(read_file(&img.bytes, "b"), Some(b.1));
 }

@@ -26,7 +26,7 @@ const SCALE_ITERS: u32 = 20_000;
 
 /// The time-stamp counter, unserialised (as xv6's benchmarks read it).
 #[inline(always)]
-fn tsc() -> u64 {
+pub(crate) fn tsc() -> u64 {
     // SAFETY: `rdtsc` only reads the time-stamp counter, which the kernel
     // leaves readable from user mode (CR4.TSD clear).
     unsafe { _rdtsc() }
@@ -57,6 +57,15 @@ pub fn run_all(opts: &Options) {
     }
     if opts.wants("file_small") {
         outcome("file_small", file_small());
+    }
+    if opts.wants("ctr_cycle") {
+        outcome("ctr_cycle", crate::containers::ctr_cycle());
+    }
+    if opts.wants("ls_") {
+        outcome("ls_merged_100", crate::containers::ls_dirs());
+    }
+    if opts.wants("copy_up_1m") {
+        outcome("copy_up_1m", crate::containers::copy_up_1m());
     }
     for v in [Variant::Sleep, Variant::Yield, Variant::Compute] {
         // N = 1, then N = CPUS in the same boot (skipped at one CPU: it
@@ -126,12 +135,12 @@ fn proc_bytes() -> u64 {
     }
 }
 
-fn err(what: &str, e: Errno) -> String {
+pub(crate) fn err(what: &str, e: Errno) -> String {
     format!("{what}: {e:?}")
 }
 
 /// Waits for one child and checks it exited with status 0.
-fn reap() -> Result<(), String> {
+pub(crate) fn reap() -> Result<(), String> {
     match process::wait() {
         Ok((_, 0)) => Ok(()),
         Ok((pid, st)) => Err(format!("child {pid} exited with {st}")),

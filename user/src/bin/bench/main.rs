@@ -17,13 +17,15 @@
 //!
 //! Names: `null_syscall`, `fork_exit_wait`, `fork_exec_wait`, `pipe_rtt`,
 //! `pipe_tput_512`, `pipe_tput_4096`, `file_small`,
-//! `scale_{sleep,yield,compute}_{1,cpus}`.
+//! `scale_{sleep,yield,compute}_{1,cpus}`; the container ones (see
+//! `containers.rs`): `ctr_cycle`, `ls_host_100`, `ls_merged_100`, `copy_up_1m`.
 // No host tests here: `cargo test`/`clippy --all-targets` build an empty crate.
 #![cfg(not(test))]
 #![no_std]
 #![no_main]
 
 mod benches;
+mod containers;
 mod stats;
 
 use ulib::prelude::*;

@@ -358,7 +358,8 @@ pub fn link_unlink() -> TestResult {
     unlink("ld")
 }
 
-/// mknod makes a device file that opens as the device.
+/// mknod makes a device file that opens as the device (`ENODEV` for a
+/// major number no device has).
 pub fn device_files() -> TestResult {
     ok("mknod", fd::mknod("cons", 1, 0))?;
     let st = stat("cons")?;
@@ -366,5 +367,15 @@ pub fn device_files() -> TestResult {
     let f = ok("open the device for writing", fd::open("cons", O_RDWR))?;
     ok("write an empty line to the console", fd::write_all(f, b""))?;
     ok("close", fd::close(f))?;
-    unlink("cons")
+    unlink("cons")?;
+    for major in [0, 7, 9999, -1] {
+        ok("mknod of an unknown major", fd::mknod("nodev", major, 0))?;
+        want_err(
+            "open of a device no driver serves",
+            fd::open("nodev", O_RDONLY),
+            Errno::ENODEV,
+        )?;
+        unlink("nodev")?;
+    }
+    Ok(())
 }
