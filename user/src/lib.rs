@@ -18,7 +18,8 @@
 //! - [`sys`]: one raw stub per system call, generated from
 //!   `berth_abi::for_each_syscall!` (the list the kernel's dispatcher and the
 //!   C stubs come from), returning the kernel's `rax` (`-errno` on failure);
-//! - [`process`] and [`fd`]: safe wrappers returning `Result<T, Errno>`;
+//! - [`process`], [`fd`] and [`container`]: safe wrappers returning
+//!   `Result<T, Errno>` (and `container`'s pure helpers for `ctr`);
 //! - [`print!`]/[`println!`] (fd 1) and [`eprint!`]/[`eprintln!`] (fd 2), one
 //!   `write` per line;
 //! - a global allocator on `linked_list_allocator` that grows with `sbrk`
@@ -36,6 +37,7 @@
 extern crate alloc;
 
 pub mod args;
+pub mod container;
 pub mod cstr;
 pub mod fd;
 pub mod heap;

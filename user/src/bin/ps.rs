@@ -3,13 +3,18 @@
 //! `ps` prints a header and one row per process:
 //!
 //! ```text
-//!   PID  PPID CTR STATE  CPU    MEM NAME
-//!     1     0   0 sleep    0     64 init
+//!   PID  PPID CTR STATE  CPU    MEM  VPID NAME
+//!     1     0   0 sleep    0     64     - init
+//!    12     3   1 run      1     80     1 sh
 //! ```
 //!
-//! CTR is the container (0: the host), STATE one of embryo, sleep, runble,
-//! run, zombie; CPU the CPU it runs or last ran on (`-`: never ran); MEM
-//! its user memory in KiB (pages * 4). Arguments are refused.
+//! PID and PPID are in the caller's numbering; CTR is the container (0:
+//! the host), STATE one of embryo, sleep, runble, run, zombie; CPU the CPU
+//! it runs or last ran on (`-`: never ran); MEM its user memory in KiB
+//! (pages * 4). On the host VPID is a container process's pid in its own
+//! container's numbering (`-` for host processes); inside a container,
+//! where PID already is that number, the column is left out. Arguments are
+//! refused.
 // No host tests here: `cargo test`/`clippy --all-targets` build an empty crate.
 #![cfg(not(test))]
 #![no_std]
@@ -18,7 +23,7 @@
 use ulib::abi::limits::NPROC;
 use ulib::abi::syscall::{proc_state, ProcInfo};
 use ulib::prelude::*;
-use ulib::process;
+use ulib::{container, process};
 
 entry!(main);
 
@@ -35,9 +40,19 @@ fn main(args: Args) -> i32 {
             return 1;
         }
     };
+    let host = container::getcid() == 0;
     println!(
         "{}",
-        row("PID", "PPID", "CTR", "STATE", "CPU", "MEM", "NAME")
+        row(
+            "PID",
+            "PPID",
+            "CTR",
+            "STATE",
+            "CPU",
+            "MEM",
+            host.then_some("VPID"),
+            "NAME"
+        )
     );
     for p in &rows[..n] {
         let cpu = if p.cpu < 0 {
@@ -46,6 +61,11 @@ fn main(args: Args) -> i32 {
             p.cpu.to_string()
         };
         let kib = u64::from(p.pages) * 4;
+        let vpid = match (host, p.container) {
+            (false, _) => None,
+            (true, 0) => Some("-".to_string()),
+            (true, _) => Some(p.vpid.to_string()),
+        };
         println!(
             "{}",
             row(
@@ -55,6 +75,7 @@ fn main(args: Args) -> i32 {
                 proc_state::name(p.state),
                 &cpu,
                 &kib.to_string(),
+                vpid.as_deref(),
                 process::proc_name(p),
             )
         );
@@ -62,7 +83,22 @@ fn main(args: Args) -> i32 {
     0
 }
 
-/// One line of the table, columns aligned.
-fn row(pid: &str, ppid: &str, ctr: &str, state: &str, cpu: &str, mem: &str, name: &str) -> String {
-    format!("{pid:>5} {ppid:>5} {ctr:>3} {state:<6} {cpu:>3} {mem:>6} {name}")
+/// One line of the table, columns aligned (VPID only when given).
+#[allow(clippy::too_many_arguments)]
+fn row(
+    pid: &str,
+    ppid: &str,
+    ctr: &str,
+    state: &str,
+    cpu: &str,
+    mem: &str,
+    vpid: Option<&str>,
+    name: &str,
+) -> String {
+    match vpid {
+        Some(v) => {
+            format!("{pid:>5} {ppid:>5} {ctr:>3} {state:<6} {cpu:>3} {mem:>6} {v:>5} {name}")
+        }
+        None => format!("{pid:>5} {ppid:>5} {ctr:>3} {state:<6} {cpu:>3} {mem:>6} {name}"),
+    }
 }

@@ -199,7 +199,7 @@ pub fn tools() -> TestResult {
     let (out, status) = sh(Some("ps"), None)?;
     ensure_eq!(status, 0, "status of ps");
     ensure!(
-        out.starts_with("  PID  PPID CTR STATE  CPU    MEM NAME\n"),
+        out.starts_with("  PID  PPID CTR STATE  CPU    MEM  VPID NAME\n"),
         "ps header: {out:?}"
     );
     ensure!(
