@@ -78,7 +78,7 @@ pub const UPDATE_DENY: u32 = 1 << 3;
 /// Flags `update_container` accepts.
 pub const UPDATE_FLAGS: u32 = UPDATE_CPU_WEIGHT | UPDATE_MAX_PROCS | UPDATE_MAX_PAGES | UPDATE_DENY;
 
-/// What `create_container` (and `update_container`) are asked for (64 bytes).
+/// What `create_container` (and `update_container`) are asked for (56 bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]
 pub struct ContainerSpec {

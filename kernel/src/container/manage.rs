@@ -93,8 +93,9 @@ pub fn update(caller: &Proc, id: i32, spec: &ContainerSpec) -> Result<(), Errno>
     Ok(())
 }
 
-/// `destroy_container(id)`: kill every member, wait until none is left,
-/// then free the id.
+/// `destroy_container(id)`: kill every member, wait until each has exited
+/// and is reaped (zombies are taken from their parents), discard the
+/// layer, then free the id.
 pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
     let c = target(caller, id)?;
     if !c.begin_destroy() {
@@ -115,6 +116,7 @@ pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
         // dying; its members are killed and each exit wakes us.
         drop(c.emptied.sleep(g));
     }
+    lifecycle::reap_container(c.serial);
     c.files.clear();
     // Its layer goes before the id is free (a failure leaves it to mount).
     if let Some(view) = &c.view {
@@ -126,22 +128,25 @@ pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
     Ok(())
 }
 
-/// `pause_container(id)`: returns once no member is left running or
-/// runnable outside the freezer (each reaches it at its next return to
-/// user mode, within a tick for one computing).
+/// `pause_container(id)`: returns once no member can run user code until
+/// resumed. Every way back to user mode passes the freezer (the return
+/// from a system call or a trap, a new process's first entry), so a member
+/// seen off its CPU once after the flag is set is held; this waits until
+/// each has been (one computing is preempted within a tick).
 pub fn pause(caller: &Proc, id: i32) -> Result<(), Errno> {
     let c = target(caller, id)?;
     c.set_paused(true);
-    while c.is_paused() && c.procs.entries().iter().any(in_flight) {
+    let mut running = c.procs.entries();
+    loop {
+        running.retain(|p| p.state() == State::Running && p.vstate() != proc_state::FROZEN);
+        if running.is_empty() || !c.is_paused() {
+            break;
+        }
         if crate::time::sleep_ticks(1).is_err() {
             break; // the caller was killed: the container stays paused
         }
     }
     Ok(())
-}
-
-fn in_flight(p: &Arc<Proc>) -> bool {
-    matches!(p.state(), State::Running | State::Runnable) && p.vstate() != proc_state::FROZEN
 }
 
 /// `resume_container(id)`.

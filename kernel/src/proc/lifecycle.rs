@@ -164,10 +164,13 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
     let child = fork_in(parent, frame, ctr.clone());
     match child {
         Ok(child) => {
+            // Read before it runs: a child may join a container (and be
+            // renumbered) before we return.
+            let pid = child.vpid.load(Ordering::Relaxed);
             parent.children.lock().push(child.clone());
             publish(&child);
             start(&child);
-            Ok(child.vpid.load(Ordering::Relaxed))
+            Ok(pid)
         }
         Err(e) => {
             members::release_place(&ctr);
@@ -334,6 +337,40 @@ pub fn kill(caller: &Proc, pid: i32) -> Result<(), Errno> {
     }
     kill_member(&target);
     Ok(())
+}
+
+/// Destroy's last step, once every member of the container with `serial`
+/// has exited: waits until each is a zombie (off its CPU), then takes it
+/// from its parent and frees it, so no process of the container is left.
+/// A parent waiting for it is woken (and finds it gone: `ECHILD` if it had
+/// no other child).
+pub fn reap_container(serial: u64) {
+    loop {
+        let left: Vec<Arc<Proc>> = PROCS
+            .visible(None)
+            .into_iter()
+            .filter(|p| p.ctr_serial.load(Ordering::Acquire) == serial)
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        for z in left.iter().filter(|z| z.state() == State::Zombie) {
+            let Some(parent) = z.identity.lock().parent.upgrade() else {
+                continue;
+            };
+            let mut kids = parent.children.lock();
+            let Some(i) = kids.iter().position(|c| Arc::ptr_eq(c, z)) else {
+                continue; // reaped meanwhile, or being handed to init: next round
+            };
+            kids.swap_remove(i);
+            drop(kids);
+            parent.child_exited.wake_all();
+            drop(z.sched_lock.lock());
+            PROCS.release(z.slot);
+        }
+        drop(left);
+        sched::yield_now();
+    }
 }
 
 /// Marks `p` killed and wakes it (kill, ^C, destroying its container).

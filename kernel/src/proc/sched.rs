@@ -266,6 +266,13 @@ extern "C" fn process_first_run() {
     let p = current().expect("first run without a current process");
     // SAFETY: the scheduler took this lock on this CPU before switching here.
     unsafe { p.sched_lock.force_unlock() };
+    // A child forked into a paused container stops before its first user
+    // instruction, like every other way back to user mode.
+    if crate::container::members::must_freeze(&p) {
+        // The return path turns interrupts off again before iretq.
+        cpu::enable_interrupts();
+        crate::container::members::freeze_point(&p);
+    }
 }
 
 /// Gives up the CPU; the process stays runnable.

@@ -266,11 +266,16 @@ impl Run {
         for c in &self.children {
             link::send(c.cmd, "exit")?;
         }
+        // Children exit in any order: one reaped while waiting for another
+        // is kept in `others` and found there.
+        let mut others = Vec::new();
         for c in core::mem::take(&mut self.children) {
             let _ = (fd::close(c.cmd), fd::close(c.reply));
-            let mut others = Vec::new();
-            let status = process::wait_for(c.pid, &mut others)
-                .map_err(|e| format!("wait for {}: {}", c.who(), e.description()))?;
+            let status = match others.iter().position(|&(p, _)| p == c.pid) {
+                Some(i) => others.swap_remove(i).1,
+                None => process::wait_for(c.pid, &mut others)
+                    .map_err(|e| format!("wait for {}: {}", c.who(), e.description()))?,
+            };
             if status != 0 {
                 return Err(format!("{} exited with status {status}", c.who()));
             }
