@@ -28,6 +28,7 @@ use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE, WHITEOUT_MAJOR};
 use berth_abi::stat::Stat;
 
 use super::inode::InodeRef;
+use super::log::Transaction;
 use super::path::{self, is_root_path, At, Name};
 use super::FileSystem;
 
@@ -265,8 +266,30 @@ impl FileSystem {
 
     fn link_in(&self, ip: &InodeRef, dp: &InodeRef, name: &Name) -> Result<(), Errno> {
         let tx = self.fs.begin_op()?;
-        // The file and the new parent are never locked together: the file
-        // might be an ancestor of the parent until we know it is no directory.
+        self.link_counted(&tx, ip, || {
+            let mut dg = dp.lock()?;
+            if dg.kind() != T_DIR {
+                return Err(Errno::ENOTDIR);
+            }
+            if dg.nlink() == 0 {
+                return Err(Errno::ENOENT);
+            }
+            dg.dirlink(&tx, name.as_bytes(), ip.inum())
+        })
+    }
+
+    /// Within `tx`: adds one to file `ip`'s link count, then runs `in_dir`
+    /// (which makes the new entry), taking the count back if it fails.
+    /// The file and the directory are never locked together: the file
+    /// might be an ancestor of the directory until we know it is no
+    /// directory. `EPERM` for a directory, `ENOENT` when it was removed
+    /// meanwhile, `EMLINK`.
+    pub(super) fn link_counted(
+        &self,
+        tx: &Transaction<'_>,
+        ip: &InodeRef,
+        in_dir: impl FnOnce() -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         {
             let mut ig = ip.lock()?;
             if ig.kind() == T_DIR {
@@ -280,23 +303,13 @@ impl FileSystem {
             }
             let n = ig.nlink();
             ig.set_nlink(n + 1);
-            ig.update(&tx)?;
+            ig.update(tx)?;
         }
-        let result = (|| {
-            let mut dg = dp.lock()?;
-            if dg.kind() != T_DIR {
-                return Err(Errno::ENOTDIR);
-            }
-            if dg.nlink() == 0 {
-                return Err(Errno::ENOENT);
-            }
-            dg.dirlink(&tx, name.as_bytes(), ip.inum())
-        })();
-        if let Err(e) = result {
+        if let Err(e) = in_dir() {
             let mut ig = ip.lock()?;
             let n = ig.nlink();
             ig.set_nlink(n - 1);
-            ig.update(&tx)?;
+            ig.update(tx)?;
             return Err(e);
         }
         Ok(())

@@ -205,23 +205,7 @@ impl Layer {
     ) -> Result<(), Errno> {
         let mut existing = None;
         let tx = self.fs.fs.begin_op()?;
-        // As in `ops.rs`: the file and the directory are never locked together.
-        {
-            let mut ig = ip.lock()?;
-            if ig.kind() == T_DIR {
-                return Err(Errno::EPERM);
-            }
-            if ig.nlink() == 0 {
-                return Err(Errno::ENOENT);
-            }
-            if ig.nlink() == i16::MAX {
-                return Err(Errno::EMLINK);
-            }
-            let n = ig.nlink();
-            ig.set_nlink(n + 1);
-            ig.update(&tx)?;
-        }
-        let result = (|| {
+        self.fs.link_counted(&tx, ip, || {
             let mut dg = dir.lock()?;
             if dg.kind() != T_DIR {
                 return Err(Errno::ENOTDIR);
@@ -241,15 +225,7 @@ impl Layer {
                 wg.update(&tx)?;
             }
             dg.dirlink(&tx, name.as_bytes(), ip.inum())
-        })();
-        if let Err(e) = result {
-            let mut ig = ip.lock()?;
-            let n = ig.nlink();
-            ig.set_nlink(n - 1);
-            ig.update(&tx)?;
-            return Err(e);
-        }
-        Ok(())
+        })
     }
 
     /// Sets the opaque flag of upper directory `dir`.
