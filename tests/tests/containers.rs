@@ -116,8 +116,22 @@ fn ctrtest_twice_2cpu_tcg_gives_memory_back() -> Result<(), TestFailure> {
 }
 
 #[test]
+fn ctrprobe_1cpu_tcg() -> Result<(), TestFailure> {
+    ctrprobe(1)
+}
+
+#[test]
 fn ctrprobe_2cpu_tcg() -> Result<(), TestFailure> {
-    let mut sh = Shell::boot(2, Accel::Tcg, CMD)?;
+    ctrprobe(2)
+}
+
+#[test]
+fn ctrprobe_8cpu_tcg() -> Result<(), TestFailure> {
+    ctrprobe(8)
+}
+
+fn ctrprobe(cpus: usize) -> Result<(), TestFailure> {
+    let mut sh = Shell::boot(cpus, Accel::Tcg, CMD)?;
     sh.qemu.send_line("ctrprobe")?;
     let summary = sh.qemu.wait_for_line_matching(
         "ctrprobe's closing `N passed, M failed` line",

@@ -41,8 +41,14 @@
 //!   console logs (`EPERM` from inside a container).
 //! - `sethostname(name, len)` / `gethostname(buf, len)`: the caller's
 //!   container's hostname (the host's for host processes), at most
-//!   [`HOSTNAME_LEN`]` - 1` bytes; gethostname copies it NUL-terminated and
+//!   [`HOSTNAME_LEN`]` - 1` bytes of printable ASCII without spaces
+//!   (`EINVAL` otherwise); gethostname copies it NUL-terminated and
 //!   returns its length, `ERANGE` when `len` is too small.
+//! - Inside a container, `mknod` is `EPERM` (no device nodes: Docker's
+//!   device cgroup), `tcsetpgrp` is `EPERM` unless the console is the
+//!   container's (its foreground job joined it), and its processes hold at
+//!   most 128 files open (`ENFILE` beyond); containers together never take
+//!   the last 64 process slots (`EAGAIN`), which stay the host's.
 //! - `container_diff(id, buf, len)`: the container's changes to the host
 //!   tree as `docker diff` prints them, one `A path`, `C path` or `D path`
 //!   line each; copies what fits in `len` and returns the full length.

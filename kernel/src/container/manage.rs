@@ -168,7 +168,8 @@ pub fn list(caller: &Proc, max: usize) -> Vec<ContainerInfo> {
 
 /// `sethostname(name)` for the caller's container.
 pub fn set_hostname(caller: &Proc, name: &[u8]) -> Result<(), Errno> {
-    if name.len() >= HOSTNAME_LEN || name.contains(&0) {
+    // Printable ASCII, as container names: `ctr ls` shows it to the host.
+    if name.len() >= HOSTNAME_LEN || !name.iter().all(u8::is_ascii_graphic) {
         return Err(Errno::EINVAL);
     }
     caller.container().set_hostname(name);

@@ -22,13 +22,19 @@ use berth_abi::errno::Errno;
 
 use super::{host, lookup, spec, Container};
 use crate::file::view::ProcFs;
-use crate::param::KSTACK_PAGES;
-use crate::proc::Proc;
+use crate::param::{HOST_RESERVED_PROCS, KSTACK_PAGES};
+use crate::proc::{lifecycle, Proc};
+use berth_abi::limits::NPROC;
 
 /// Takes a place for one more process in `c`: the process limit and the
 /// kernel stack's charge. Undone by [`release_place`].
 pub fn take_place(c: &Container) -> Result<(), Errno> {
     if !c.is_alive() {
+        return Err(Errno::EAGAIN);
+    }
+    // The last process slots are the host's: a container at no limit of
+    // its own still cannot take them all.
+    if !c.is_host() && crate::proc::table::PROCS.live() + HOST_RESERVED_PROCS >= NPROC {
         return Err(Errno::EAGAIN);
     }
     c.try_add_member()?;
@@ -90,9 +96,10 @@ fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
     *p.ctr.lock() = to.clone();
     p.vpid.store(vpid, Ordering::Relaxed);
     // A process starts its own group in its new numbering.
-    p.pgid.store(vpid, Ordering::Relaxed);
+    let old_pgid = p.pgid.swap(vpid, Ordering::Relaxed);
     p.ctr_serial.store(to.serial, Ordering::Release);
     p.container.store(to.id, Ordering::Release);
+    lifecycle::foreground_follows(p, from.serial, old_pgid);
     release_place(&from);
     fence(Ordering::SeqCst);
     if !to.is_alive() {

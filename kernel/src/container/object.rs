@@ -70,12 +70,13 @@ impl Container {
         } else {
             SERIAL.fetch_add(1, Ordering::Relaxed)
         };
+        let mem = Arc::new(MemAccount::new(id, limits.max_pages));
         // Its layer's name in the layer area: unique, within DIRSIZ.
         let view = if id == 0 {
             None
         } else {
-            View::layered(alloc::format!("c{id}.{}", serial % 1_000_000_000).as_bytes())
-                .map(Arc::new)
+            let name = alloc::format!("c{id}.{}", serial % 1_000_000_000);
+            View::layered(name.as_bytes(), mem.clone()).map(Arc::new)
         };
         Container {
             id,
@@ -92,7 +93,7 @@ impl Container {
             cpu_weight: AtomicU32::new(limits.cpu_weight),
             max_procs: AtomicU32::new(limits.max_procs),
             deny: core::array::from_fn(|i| AtomicU64::new(limits.deny[i])),
-            mem: Arc::new(MemAccount::new(id, limits.max_pages)),
+            mem,
             procs: RefTable::new(NPROC),
             live: AtomicU32::new(0),
             next_vpid: AtomicI32::new(1),
@@ -101,7 +102,11 @@ impl Container {
             denied: AtomicU64::new(0),
             denied_by_call: core::array::from_fn(|_| AtomicU32::new(0)),
             hostname: SpinLock::new("hostname", hostname),
-            files: FileTable::new(),
+            files: FileTable::new(if id == 0 {
+                0
+            } else {
+                crate::param::CONTAINER_MAX_FILES
+            }),
         }
     }
 

@@ -24,7 +24,11 @@ pub fn mount_root() {
     let blocks = crate::fs::device::BlockDevice::block_count(&*disk);
     let mode = disk.transfer_mode();
     let nbuf = nbuf_for(crate::mm::usable_bytes());
-    match FileSystem::mount(disk as Arc<dyn crate::fs::device::BlockDevice>, nbuf) {
+    match FileSystem::mount_with(
+        disk as Arc<dyn crate::fs::device::BlockDevice>,
+        nbuf,
+        crate::param::NINODE,
+    ) {
         Ok(fs) => {
             let sb = fs.superblock();
             let info = fs.mount_info();

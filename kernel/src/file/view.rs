@@ -26,14 +26,17 @@ use berth_abi::stat::Stat;
 use super::{File, FileKind};
 use crate::fs::overlay::{Layer, OvPath};
 use crate::fs::{At, FileSystem, InodeGuard, InodeRef};
+use crate::mm::account::MemAccount;
+use crate::mm::pagebuf::PageBuf;
 use crate::proc::elf::ReadAt;
 use crate::sync::SleepLock;
 
 /// A directory listing an open directory of a layered view serves reads
 /// from: built at the first read and again at each read from offset 0 (as
 /// overlayfs caches a merged directory per open file), so a reader of one
-/// entry at a time costs one merge, not one per entry.
-type Listing = Arc<SleepLock<Option<Vec<u8>>>>;
+/// entry at a time costs one merge, not one per entry. It lives in frames
+/// charged to the container (its size is the container's choice).
+type Listing = Arc<SleepLock<Option<PageBuf>>>;
 
 /// A file or directory as a view names it: a current directory, the inode
 /// of an open file, a view's root.
@@ -56,6 +59,8 @@ pub enum Node {
 struct Layered {
     /// Its name in the layer area.
     name: Vec<u8>,
+    /// Where its listings are charged (its container's account).
+    account: Arc<MemAccount>,
     layer: SleepLock<Option<Arc<Layer>>>,
 }
 
@@ -89,13 +94,14 @@ impl View {
     }
 
     /// A container's view whose layer, once made, is `name` in the layer
-    /// area; `None` without a file system.
-    pub fn layered(name: &[u8]) -> Option<View> {
+    /// area, its listings charged to `account`; `None` without a file system.
+    pub fn layered(name: &[u8], account: Arc<MemAccount>) -> Option<View> {
         let fs = super::mount::root_fs()?;
         Some(View {
             fs,
             kind: Kind::Layered(Layered {
                 name: Vec::from(name),
+                account,
                 layer: SleepLock::new("view layer", None),
             }),
         })
@@ -266,9 +272,9 @@ impl View {
             (Kind::Host { root }, Node::Host(cwd)) => {
                 self.fs.mknod(At::new(root, cwd), path, major, minor)
             }
-            (Kind::Layered(l), _) => {
-                self.change(l, cwd, |layer, cwd| layer.mknod(cwd, path, major, minor))
-            }
+            // The device cgroup in miniature: a container makes no device
+            // nodes (one for the console would read the host's typing).
+            (Kind::Layered(_), _) => Err(Errno::EPERM),
             (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
         }
     }
@@ -324,13 +330,11 @@ impl View {
             ) => {
                 let mut cache = listing.lock();
                 if off == 0 || cache.is_none() {
+                    // The old one goes first: its pages count against the new.
+                    *cache = None;
                     *cache = Some(self.merged_listing(l, path, Self::inode(node))?);
                 }
-                let bytes = cache.as_deref().unwrap_or(&[]);
-                let start = (off as usize).min(bytes.len());
-                let n = dst.len().min(bytes.len() - start);
-                dst[..n].copy_from_slice(&bytes[start..start + n]);
-                Ok(n)
+                Ok(cache.as_ref().map_or(0, |b| b.read_at(off as usize, dst)))
             }
             _ => self.fs.read_file(Self::inode(node), off, dst),
         }
@@ -338,20 +342,22 @@ impl View {
 
     /// The directory `path` of a layered view as xv6 dirents: merged by
     /// the layer, or (before any change) the host directory `ip` as it is.
-    fn merged_listing(&self, l: &Layered, path: &OvPath, ip: &InodeRef) -> Result<Vec<u8>, Errno> {
+    fn merged_listing(&self, l: &Layered, path: &OvPath, ip: &InodeRef) -> Result<PageBuf, Errno> {
+        let mut out = PageBuf::new(l.account.clone());
         let Some(layer) = Self::layer(l) else {
-            let size = self.fs.stat(ip)?.size as usize;
-            let mut raw = alloc::vec![0u8; size];
-            let n = self.fs.read_file(ip, 0, &mut raw)?;
-            raw.truncate(n);
-            return Ok(raw);
+            let mut chunk = [0u8; 1024];
+            let mut off = 0u64;
+            loop {
+                let n = self.fs.read_file(ip, off, &mut chunk)?;
+                if n == 0 {
+                    return Ok(out);
+                }
+                out.extend(&chunk[..n])?;
+                off += n as u64;
+            }
         };
-        let entries = layer.read_dir(path)?;
-        let mut out = Vec::new();
-        out.try_reserve(entries.len() * berth_abi::fs::DIRENT_SIZE)
-            .map_err(|_| Errno::ENOMEM)?;
-        for e in &entries {
-            out.extend_from_slice(&e.to_bytes());
+        for e in &layer.read_dir(path)? {
+            out.extend(&e.to_bytes())?;
         }
         Ok(out)
     }
@@ -380,7 +386,16 @@ impl View {
                 for (what, path) in layer.diff()? {
                     out.push(what);
                     out.push(b' ');
-                    out.extend_from_slice(&path);
+                    // Names may hold any byte but `/` and NUL: a newline or
+                    // a control byte is written `\xNN`, so no name can
+                    // forge a line or drive the reader's terminal.
+                    for &b in &path {
+                        if b.is_ascii_graphic() || b == b' ' {
+                            out.push(b);
+                        } else {
+                            out.extend_from_slice(alloc::format!("\\x{b:02x}").as_bytes());
+                        }
+                    }
                     out.push(b'\n');
                 }
             }

@@ -12,6 +12,7 @@ pub mod account;
 pub mod frame;
 pub mod heap;
 pub mod page;
+pub mod pagebuf;
 pub mod uvm;
 
 use frame::{FrameBitmap, FRAME_SIZE};

@@ -411,13 +411,34 @@ pub fn setpgid(caller: &Arc<Proc>, pid: i32, pgid: i32) -> Result<(), Errno> {
 }
 
 /// `tcsetpgrp(pgid)` by `caller`: group `pgid` of the caller's container
-/// is what ^C interrupts.
+/// is what ^C interrupts. The host may always set it; a container only
+/// while the console is its own (`EPERM` otherwise): it gets the console
+/// when the foreground job joins it (`ctr run`, as `docker run -it`), so a
+/// container cannot take ^C away from the host's jobs.
 pub fn set_foreground(caller: &Proc, pgid: i32) -> Result<(), Errno> {
     if pgid < 0 {
         return Err(Errno::EINVAL);
     }
-    *FOREGROUND.lock() = (caller.ctr_serial.load(Ordering::Acquire), pgid);
+    let serial = caller.ctr_serial.load(Ordering::Acquire);
+    let mut fg = FOREGROUND.lock();
+    if serial != 0 && fg.0 != serial {
+        return Err(Errno::EPERM);
+    }
+    *fg = (serial, pgid);
     Ok(())
+}
+
+/// A process moved from the container numbered by `from` (in group
+/// `old_pgid` there) to the one numbered by `p`'s serial now: if its group
+/// was the console's foreground, the foreground follows it (its new group).
+pub fn foreground_follows(p: &Proc, from: u64, old_pgid: i32) {
+    let mut fg = FOREGROUND.lock();
+    if *fg == (from, old_pgid) {
+        *fg = (
+            p.ctr_serial.load(Ordering::Acquire),
+            p.pgid.load(Ordering::Relaxed),
+        );
+    }
 }
 
 /// ^C: kills every process of the foreground group (never init). Returns how many.

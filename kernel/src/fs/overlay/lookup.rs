@@ -13,7 +13,6 @@
 //! then locks the entry alone to read its type, so at most one inode lock
 //! is held and no transaction is open (as in `fs/path.rs`).
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
@@ -87,12 +86,19 @@ pub(super) fn dir_entries(dir: &InodeRef) -> Result<Vec<(Name, u32)>, Errno> {
         if g.kind() != T_DIR {
             return Err(Errno::ENOTDIR);
         }
-        let mut buf = vec![0u8; g.size() as usize];
+        // A directory's size is the caller's choice: a full heap is its
+        // ENOMEM, never a kernel panic.
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(g.size() as usize)
+            .map_err(|_| Errno::ENOMEM)?;
+        buf.resize(g.size() as usize, 0);
         let n = g.read(0, &mut buf)?;
         buf.truncate(n);
         buf
     };
     let mut out = Vec::new();
+    out.try_reserve_exact(bytes.len() / DIRENT_SIZE)
+        .map_err(|_| Errno::ENOMEM)?;
     for raw in bytes.chunks_exact(DIRENT_SIZE) {
         let de = Dirent::from_bytes(raw);
         let name = de.name_bytes();

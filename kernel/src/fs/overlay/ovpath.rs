@@ -85,12 +85,18 @@ impl OvPath {
                 b".." => {
                     out.0.pop();
                 }
+                _ if out.0.len() >= MAX_DEPTH => return Err(Errno::ENAMETOOLONG),
                 _ => out.0.push(Name::new(comp)?),
             }
         }
         Ok(out)
     }
 }
+
+/// Most components a path in a view may have: a view's current directory
+/// is held as its path, copied at each fork and lookup, so its size is
+/// bounded (256 names of at most 14 bytes, as Linux's PATH_MAX of 4096).
+pub const MAX_DEPTH: usize = 256;
 
 /// Whether the last component of `path` as written is `.` or `..` (which
 /// can be neither created nor removed, whatever they resolve to).

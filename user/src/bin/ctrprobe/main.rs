@@ -15,6 +15,9 @@
 //! on pipes or are paused leaves none of them. Bad input: ids -1, 0, 65,
 //! 1000, destroyed ids, double destroy, names too long or taken, weights,
 //! flags and deny bits out of range, wild pointers, a full table.
+//! Hardening: no device nodes inside, the console's foreground stays the
+//! host's, the host keeps process slots, open files are capped, view paths
+//! are bounded, no forged `ctr diff` lines or hostnames.
 //!
 //! Prints `test NAME: ok` or `test NAME: FAILED: why` per test and ends
 //! with `N passed, M failed`; exits 0 only if nothing failed. Arguments
@@ -26,6 +29,7 @@
 
 mod common;
 mod control;
+mod hardening;
 mod input;
 mod isolation;
 mod limits;
@@ -75,6 +79,21 @@ const TESTS: &[Test] = &[
     Test::new("bad_values", input::bad_values),
     Test::new("bad_pointers", input::bad_pointers),
     Test::new("table_full_is_eagain", input::table_full_is_eagain),
+    Test::new("no_device_nodes_inside", hardening::no_device_nodes_inside),
+    Test::new(
+        "foreground_stays_with_the_host",
+        hardening::foreground_stays_with_the_host,
+    ),
+    Test::new(
+        "host_keeps_process_slots",
+        hardening::host_keeps_process_slots,
+    ),
+    Test::new("open_files_are_capped", hardening::open_files_are_capped),
+    Test::new("view_paths_are_bounded", hardening::view_paths_are_bounded),
+    Test::new(
+        "diff_and_hostname_cannot_forge_output",
+        hardening::diff_and_hostname_cannot_forge_output,
+    ),
 ];
 
 fn main(args: Args) -> i32 {

@@ -1,0 +1,221 @@
+//! Escapes a hostile container might try, each refused (from a review of
+//! the container code): device nodes, taking the console's ^C away from
+//! the host, every process slot, every inode of the table, an endless
+//! current directory, names that forge `ctr diff` lines or drive the
+//! host's terminal, and directory listings that would fill the kernel heap.
+
+use ulib::abi::errno::Errno;
+use ulib::abi::fcntl::{O_CREATE, O_RDONLY, O_WRONLY};
+use ulib::container::{self, Spec};
+use ulib::fd;
+use ulib::prelude::*;
+use ulib::process::{self, Fork};
+use ulib::test::{errno, TestResult};
+use ulib::{ensure, ensure_eq};
+
+use crate::common::{inside, Ctr};
+
+/// `mknod` in a container is EPERM (a console node would read the host's
+/// typing); the host still may.
+pub fn no_device_nodes_inside() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    inside(c.id, || {
+        ensure_eq!(
+            fd::mknod("/ctrprobe_con", 1, 0),
+            Err(Errno::EPERM),
+            "mknod of a console node"
+        );
+        ensure_eq!(
+            fd::open("/ctrprobe_con", O_RDONLY),
+            Err(Errno::ENOENT),
+            "the node after EPERM"
+        );
+        Ok(())
+    })
+}
+
+/// A container whose process did not get the console cannot make itself
+/// the foreground (^C would stop reaching the host's jobs).
+pub fn foreground_stays_with_the_host() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    ulib::test::in_child(|| {
+        // Out of the console's foreground group first, so the join does
+        // not carry the console into the container.
+        process::setpgid(0, 0).map_err(errno("setpgid(0, 0)"))?;
+        container::join(c.id).map_err(errno("join_container"))?;
+        ensure_eq!(
+            process::tcsetpgrp(1),
+            Err(Errno::EPERM),
+            "tcsetpgrp from inside"
+        );
+        ensure_eq!(
+            process::tcsetpgrp(0),
+            Err(Errno::EPERM),
+            "tcsetpgrp(0) from inside"
+        );
+        Ok(())
+    })
+}
+
+/// Containers at no process limit of their own still leave the host its
+/// last process slots: a container forks until EAGAIN, then the host forks.
+pub fn host_keeps_process_slots() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    let (r, w) = fd::pipe().map_err(errno("pipe"))?;
+    let member = process::fork().map_err(errno("fork"))?;
+    if let Fork::Child = member {
+        let _ = fd::close(r);
+        if container::join(c.id).is_err() {
+            process::exit(1);
+        }
+        let mut n = 0u32;
+        loop {
+            match process::fork() {
+                Ok(Fork::Child) => {
+                    // Hold the slot until the container goes.
+                    let _ = process::sleep(1_000_000);
+                    process::exit(0)
+                }
+                Ok(Fork::Parent(_)) => n += 1,
+                Err(_) => break,
+            }
+        }
+        let _ = fd::write_all(w, &n.to_le_bytes());
+        let _ = process::sleep(1_000_000);
+        process::exit(0)
+    }
+    let _ = fd::close(w);
+    let mut b = [0u8; 4];
+    let got = fd::read_exact(r, &mut b);
+    let _ = fd::close(r);
+    got.map_err(errno("read the member's count"))?;
+    let n = u32::from_le_bytes(b);
+    // While the container holds all it could, the host can still fork.
+    let host_fork = process::spawn(|| 0).map_err(errno("host fork with the container full"));
+    drop(c); // destroy: every member goes
+    let child = host_fork?;
+    let mut others = Vec::new();
+    process::wait_for(child, &mut others).map_err(errno("wait"))?;
+    let _ = process::wait_all();
+    ensure!(n > 100, "the container forked only {n} processes");
+    ensure!(
+        (n as usize) < ulib::abi::limits::NPROC - 32,
+        "the container took {n} of {} slots",
+        ulib::abi::limits::NPROC
+    );
+    Ok(())
+}
+
+/// One container's processes hold at most 128 files open (ENFILE past it),
+/// so they cannot fill the kernel's inode table for everyone.
+pub fn open_files_are_capped() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    inside(c.id, || {
+        // 4 processes of 45 files each would be 180 files.
+        let mut kids = Vec::new();
+        let (r, w) = fd::pipe().map_err(errno("pipe"))?;
+        for k in 0..4 {
+            match process::fork().map_err(errno("fork"))? {
+                Fork::Child => {
+                    let _ = fd::close(r);
+                    let mut refused = 0i32;
+                    for i in 0..45 {
+                        let name = format!("/f{k}_{i}");
+                        match fd::open(&name, O_CREATE | O_WRONLY) {
+                            Ok(_) => {}
+                            Err(Errno::ENFILE) => refused += 1,
+                            Err(e) => {
+                                refused = -(e as i32);
+                                break;
+                            }
+                        }
+                    }
+                    let _ = fd::write_all(w, &refused.to_le_bytes());
+                    let _ = process::sleep(1_000_000);
+                    process::exit(0)
+                }
+                Fork::Parent(p) => kids.push(p),
+            }
+        }
+        let _ = fd::close(w);
+        let mut refused = 0;
+        for _ in 0..4 {
+            let mut b = [0u8; 4];
+            fd::read_exact(r, &mut b).map_err(errno("read"))?;
+            match i32::from_le_bytes(b) {
+                n if n < 0 => return Err(format!("open in a child: errno {}", -n)),
+                n => refused += n,
+            }
+        }
+        for p in kids {
+            let _ = process::kill(p);
+        }
+        let _ = process::wait_all();
+        ensure!(
+            refused > 0,
+            "180 files opened in one container, none refused"
+        );
+        ensure!(refused <= 180 - 100, "only {} files opened", 180 - refused);
+        Ok(())
+    })
+}
+
+/// A current directory in a container cannot grow without bound: past 256
+/// components a path is ENAMETOOLONG.
+pub fn view_paths_are_bounded() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    inside(c.id, || {
+        let mut refused = false;
+        for i in 0..300 {
+            match fd::chdir("d") {
+                Ok(()) => continue,
+                Err(Errno::ENOENT) => {}
+                Err(Errno::ENAMETOOLONG) => {
+                    refused = true;
+                    break;
+                }
+                Err(e) => return Err(format!("chdir d at depth {i}: {e:?}")),
+            }
+            match fd::mkdir("d") {
+                Ok(()) => {}
+                Err(Errno::ENAMETOOLONG) => {
+                    refused = true;
+                    break;
+                }
+                Err(e) => return Err(format!("mkdir d at depth {i}: {e:?}")),
+            }
+            fd::chdir("d").map_err(errno("chdir d"))?;
+        }
+        ensure!(refused, "300 nested directories were all accepted");
+        Ok(())
+    })
+}
+
+/// Names with a newline or control bytes cannot forge `ctr diff` lines,
+/// and a hostname is printable ASCII.
+pub fn diff_and_hostname_cannot_forge_output() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    inside(c.id, || {
+        let f = fd::open("/x\nD bin", O_CREATE | O_WRONLY).map_err(errno("create"))?;
+        let _ = fd::close(f);
+        ensure_eq!(
+            container::set_hostname("a\x1b[2J"),
+            Err(Errno::EINVAL),
+            "a hostname with an escape"
+        );
+        ensure_eq!(
+            container::set_hostname("a b"),
+            Err(Errno::EINVAL),
+            "a hostname with a space"
+        );
+        Ok(())
+    })?;
+    let text = container::diff(c.id).map_err(errno("container_diff"))?;
+    let text = String::from_utf8_lossy(&text).into_owned();
+    ensure_eq!(
+        text.as_str(),
+        "A /x\\x0aD bin\n",
+        "the diff of a name with a newline"
+    );
+    Ok(())
+}
