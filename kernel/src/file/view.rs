@@ -151,15 +151,24 @@ impl View {
         cwd: &Node,
         path: &[u8],
     ) -> Result<(InodeRef, OvPath), Errno> {
-        let p = OvPath::resolve(layered_path(cwd)?, path)?;
+        let cwd = layered_path(cwd)?;
+        let p = OvPath::resolve(cwd, path)?;
         let ip = match Self::layer(l) {
-            Some(layer) => layer.namei(&OvPath::root(), &p.to_bytes())?,
-            None => {
-                let root = self.fs.root()?;
-                self.fs.namei(At::new(&root, &root), &p.to_bytes())?
-            }
+            Some(layer) => layer.namei(cwd, path)?,
+            None => self.host_walk(&p)?,
         };
         Ok((ip, p))
+    }
+
+    /// The host inode a resolved view path names, one component at a time
+    /// (a view path may be longer than any one path argument).
+    fn host_walk(&self, p: &OvPath) -> Result<InodeRef, Errno> {
+        let mut ip = self.fs.root()?;
+        for name in p.components() {
+            let next = self.fs.namei(At::new(&ip, &ip), name.as_bytes())?;
+            ip = next;
+        }
+        Ok(ip)
     }
 
     /// `open(path, flags)` from `cwd` (flags as `FileSystem::open_inode`
@@ -175,10 +184,17 @@ impl View {
                 let (ip, path) = match Self::layer(l) {
                     None if !changes => {
                         let p = OvPath::resolve(layered_path(cwd)?, path)?;
-                        let root = self.fs.root()?;
-                        let ip = self
-                            .fs
-                            .open_inode(At::new(&root, &root), &p.to_bytes(), flags)?;
+                        let ip = match p.split_last() {
+                            Some((dir, name)) => {
+                                let dir = self.host_walk(&dir)?;
+                                self.fs
+                                    .open_inode(At::new(&dir, &dir), name.as_bytes(), flags)?
+                            }
+                            None => {
+                                let root = self.fs.root()?;
+                                self.fs.open_inode(At::new(&root, &root), b"/", flags)?
+                            }
+                        };
                         (ip, p)
                     }
                     _ => self.layer_for_change_if(l, changes)?.open(

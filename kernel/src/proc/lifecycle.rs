@@ -169,6 +169,13 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
             let pid = child.vpid.load(Ordering::Relaxed);
             parent.children.lock().push(child.clone());
             publish(&child);
+            // A kill of the parent's group (^C) scans the table, kills, then
+            // scans again (SeqCst both sides): it finds the child, or we
+            // see the parent killed and the child goes with it.
+            core::sync::atomic::fence(Ordering::SeqCst);
+            if parent.killed() {
+                child.killed.store(true, Ordering::Release);
+            }
             start(&child);
             Ok(pid)
         }
@@ -447,19 +454,26 @@ pub fn interrupt_foreground() -> usize {
     if fg == 0 {
         return 0;
     }
-    let victims: Vec<Arc<Proc>> = PROCS
-        .visible(None)
-        .into_iter()
-        .filter(|p| {
-            p.ctr_serial.load(Ordering::Acquire) == serial
-                && p.pgid.load(Ordering::Relaxed) == fg
-                && !is_init(p)
-                && p.state() != State::Zombie
-        })
-        .collect();
-    let n = victims.len();
-    for v in &victims {
-        kill_member(v);
+    let mut n = 0;
+    // Twice: a child a victim forks while we kill is published before its
+    // parent checks `killed`, so the second scan sees it (see `fork`).
+    for _ in 0..2 {
+        let victims: Vec<Arc<Proc>> = PROCS
+            .visible(None)
+            .into_iter()
+            .filter(|p| {
+                p.ctr_serial.load(Ordering::Acquire) == serial
+                    && p.pgid.load(Ordering::Relaxed) == fg
+                    && !is_init(p)
+                    && !p.killed()
+                    && p.state() != State::Zombie
+            })
+            .collect();
+        n += victims.len();
+        for v in &victims {
+            kill_member(v);
+        }
+        core::sync::atomic::fence(Ordering::SeqCst);
     }
     n
 }

@@ -161,32 +161,57 @@ pub fn open_files_are_capped() -> TestResult {
 }
 
 /// A current directory in a container cannot grow without bound: past 256
-/// components a path is ENAMETOOLONG.
+/// components a path is ENAMETOOLONG; below that, however long the whole
+/// path (far over MAXPATH), files work relative to it, before and after
+/// the container's first change.
 pub fn view_paths_are_bounded() -> TestResult {
     let c = Ctr::new(Spec::new())?;
+    // Before any change: walking down an existing host tree of 70 levels
+    // (140 bytes of path) from inside, read-only.
+    let host_deep = "/ctrprobe_deep";
+    let _ = fd::mkdir(host_deep);
+    fd::chdir(host_deep).map_err(errno("chdir on the host"))?;
+    for _ in 0..70 {
+        let _ = fd::mkdir("d");
+        fd::chdir("d").map_err(errno("chdir d on the host"))?;
+    }
+    let f = fd::open("leaf", O_CREATE | O_WRONLY).map_err(errno("create leaf on the host"))?;
+    let _ = fd::close(f);
+    fd::chdir("/").map_err(errno("chdir /"))?;
     inside(c.id, || {
-        let mut refused = false;
-        for i in 0..300 {
-            match fd::chdir("d") {
-                Ok(()) => continue,
-                Err(Errno::ENOENT) => {}
-                Err(Errno::ENAMETOOLONG) => {
-                    refused = true;
-                    break;
-                }
-                Err(e) => return Err(format!("chdir d at depth {i}: {e:?}")),
-            }
+        fd::chdir(host_deep).map_err(errno("chdir to the host tree"))?;
+        for i in 0..70 {
+            fd::chdir("d").map_err(|e| format!("read-only chdir d at depth {i}: {e:?}"))?;
+        }
+        let f = fd::open("leaf", O_RDONLY).map_err(errno("open leaf 140 bytes down"))?;
+        let _ = fd::close(f);
+        // Now changes: deeper, making directories, to the bound.
+        let mut depth = 71;
+        loop {
             match fd::mkdir("d") {
                 Ok(()) => {}
-                Err(Errno::ENAMETOOLONG) => {
-                    refused = true;
-                    break;
-                }
-                Err(e) => return Err(format!("mkdir d at depth {i}: {e:?}")),
+                Err(Errno::ENAMETOOLONG) => break,
+                Err(e) => return Err(format!("mkdir d at depth {depth}: {e:?}")),
             }
-            fd::chdir("d").map_err(errno("chdir d"))?;
+            match fd::chdir("d") {
+                Ok(()) => depth += 1,
+                Err(Errno::ENAMETOOLONG) => break,
+                Err(e) => return Err(format!("chdir d at depth {depth}: {e:?}")),
+            }
+            if depth == 200 {
+                let f = fd::open("f", O_CREATE | O_WRONLY).map_err(errno("create at depth 200"))?;
+                let _ = fd::close(f);
+                let f = fd::open("f", O_RDONLY).map_err(errno("reopen at depth 200"))?;
+                let _ = fd::close(f);
+            }
+            if depth > 300 {
+                return Err(String::from("300 nested directories were all accepted"));
+            }
         }
-        ensure!(refused, "300 nested directories were all accepted");
+        ensure!(
+            depth >= 250,
+            "ENAMETOOLONG already at depth {depth} (the bound is 256 components)"
+        );
         Ok(())
     })
 }
