@@ -15,9 +15,9 @@ pub const HEAP_MAX_BYTES: u64 = 64 << 20;
 /// Kernel version printed in the banner.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// In-memory inode table entries of the root file system (xv6's NINODE).
-pub const NINODE: usize = 1024;
+pub const NINODE: usize = 2048;
 /// Process slots containers together may never take: the host can always fork.
 pub const HOST_RESERVED_PROCS: usize = 64;
 /// Files one container's processes may hold open at once (its file table):
-/// an eighth of the inode table, so no container can fill it for the host.
-pub const CONTAINER_MAX_FILES: usize = NINODE / 8;
+/// a quarter of the inode table, so no one container can fill it for the host.
+pub const CONTAINER_MAX_FILES: usize = NINODE / 4;

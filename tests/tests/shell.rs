@@ -193,6 +193,18 @@ fn usertests_8cpu_tcg() -> Result<(), TestFailure> {
     usertests(8, Accel::Tcg)
 }
 
+/// xv6's suite inside a container: every file it makes, changes and
+/// removes goes through the copy-on-write layer, every pid is private.
+#[test]
+fn usertests_in_a_container_2cpu_tcg() -> Result<(), TestFailure> {
+    run_usertests(QemuConfig::new(2, Accel::Tcg), "ctr run --rm usertests")
+}
+
+#[test]
+fn usertests_in_a_container_8cpu_tcg() -> Result<(), TestFailure> {
+    run_usertests(QemuConfig::new(8, Accel::Tcg), "ctr run --rm usertests")
+}
+
 #[test]
 fn usertests_2cpu_kvm() -> Result<(), TestFailure> {
     usertests(2, Accel::Kvm)

@@ -44,11 +44,13 @@
 //!   [`HOSTNAME_LEN`]` - 1` bytes of printable ASCII without spaces
 //!   (`EINVAL` otherwise); gethostname copies it NUL-terminated and
 //!   returns its length, `ERANGE` when `len` is too small.
-//! - Inside a container, `mknod` is `EPERM` (no device nodes: Docker's
-//!   device cgroup), `tcsetpgrp` is `EPERM` unless the console is the
+//! - Inside a container, `tcsetpgrp` is `EPERM` unless the console is the
 //!   container's (its foreground job joined it), and its processes hold at
-//!   most 128 files open (`ENFILE` beyond); containers together never take
-//!   the last 64 process slots (`EAGAIN`), which stay the host's.
+//!   most 512 files open (`ENFILE` beyond); containers together never take
+//!   the last 64 process slots (`EAGAIN`), which stay the host's. The
+//!   console is shared, as `docker run -it` shares the terminal: a
+//!   container may open a console node (and reads what is typed while it
+//!   reads); it has no other device.
 //! - `container_diff(id, buf, len)`: the container's changes to the host
 //!   tree as `docker diff` prints them, one `A path`, `C path` or `D path`
 //!   line each; copies what fits in `len` and returns the full length.

@@ -152,12 +152,26 @@ impl View {
         path: &[u8],
     ) -> Result<(InodeRef, OvPath), Errno> {
         let cwd = layered_path(cwd)?;
-        let p = OvPath::resolve(cwd, path)?;
-        let ip = match Self::layer(l) {
-            Some(layer) => layer.namei(cwd, path)?,
-            None => self.host_walk(&p)?,
-        };
-        Ok((ip, p))
+        match Self::layer(l) {
+            Some(layer) => {
+                let p = layer.resolve(cwd, path)?;
+                Ok((layer.namei(cwd, path)?, p))
+            }
+            None => {
+                let p = self.host_resolve(cwd, path)?;
+                Ok((self.host_walk(&p)?, p))
+            }
+        }
+    }
+
+    /// `path` from `cwd` in a layered view before its first change (the
+    /// host tree), resolved as the layer resolves.
+    fn host_resolve(&self, cwd: &OvPath, path: &[u8]) -> Result<OvPath, Errno> {
+        OvPath::resolve_checked(cwd, path, |p| match self.host_walk(p) {
+            Ok(ip) => Ok(ip.lock()?.kind() == T_DIR),
+            Err(Errno::ENOENT) => Ok(true), // gone meanwhile: `..` still leaves it
+            Err(e) => Err(e),
+        })
     }
 
     /// The host inode a resolved view path names, one component at a time
@@ -183,7 +197,7 @@ impl View {
                 let changes = flags & (O_WRONLY | O_RDWR | O_CREATE | O_TRUNC) != 0;
                 let (ip, path) = match Self::layer(l) {
                     None if !changes => {
-                        let p = OvPath::resolve(layered_path(cwd)?, path)?;
+                        let p = self.host_resolve(layered_path(cwd)?, path)?;
                         let ip = match p.split_last() {
                             Some((dir, name)) => {
                                 let dir = self.host_walk(&dir)?;
@@ -288,9 +302,9 @@ impl View {
             (Kind::Host { root }, Node::Host(cwd)) => {
                 self.fs.mknod(At::new(root, cwd), path, major, minor)
             }
-            // The device cgroup in miniature: a container makes no device
-            // nodes (one for the console would read the host's typing).
-            (Kind::Layered(_), _) => Err(Errno::EPERM),
+            (Kind::Layered(l), _) => {
+                self.change(l, cwd, |layer, cwd| layer.mknod(cwd, path, major, minor))
+            }
             (Kind::Host { .. }, Node::Layered { .. }) => Err(Errno::EIO),
         }
     }
@@ -388,9 +402,18 @@ impl View {
         self.fs.append_file(Self::inode(node), data)
     }
 
-    /// `fstat` of `node`.
+    /// `fstat` of `node`. In a layered view a directory merged over a host
+    /// one reports the host one's number (`/` is inode 1 in every view).
     pub fn stat(&self, node: &Node) -> Result<Stat, Errno> {
-        self.fs.stat(Self::inode(node))
+        let mut st = self.fs.stat(Self::inode(node))?;
+        if let (Kind::Layered(l), Node::Layered { path, .. }) = (&self.kind, node) {
+            if st.kind == T_DIR {
+                if let Some(layer) = Self::layer(l) {
+                    st.ino = layer.stat_ino(path)?;
+                }
+            }
+        }
+        Ok(st)
     }
 
     /// The changes a layered view made to the host tree, one `A path`,

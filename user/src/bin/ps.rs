@@ -11,10 +11,10 @@
 //! PID and PPID are in the caller's numbering; CTR is the container (0:
 //! the host), STATE one of embryo, sleep, runble, run, zombie; CPU the CPU
 //! it runs or last ran on (`-`: never ran); MEM its user memory in KiB
-//! (pages * 4). On the host VPID is a container process's pid in its own
-//! container's numbering (`-` for host processes); inside a container,
-//! where PID already is that number, the column is left out. Arguments are
-//! refused.
+//! (pages * 4). VPID is a container process's pid in its own container's
+//! numbering (`-` for host processes): on the host the two differ; inside
+//! a container PID already is that number and the column repeats it (one
+//! format everywhere, so scripts read it the same). Arguments are refused.
 // No host tests here: `cargo test`/`clippy --all-targets` build an empty crate.
 #![cfg(not(test))]
 #![no_std]
@@ -23,7 +23,7 @@
 use ulib::abi::limits::NPROC;
 use ulib::abi::syscall::{proc_state, ProcInfo};
 use ulib::prelude::*;
-use ulib::{container, process};
+use ulib::process;
 
 entry!(main);
 
@@ -40,7 +40,6 @@ fn main(args: Args) -> i32 {
             return 1;
         }
     };
-    let host = container::getcid() == 0;
     println!(
         "{}",
         row(
@@ -50,7 +49,7 @@ fn main(args: Args) -> i32 {
             "STATE",
             "CPU",
             "MEM",
-            host.then_some("VPID"),
+            Some("VPID"),
             "NAME"
         )
     );
@@ -61,10 +60,9 @@ fn main(args: Args) -> i32 {
             p.cpu.to_string()
         };
         let kib = u64::from(p.pages) * 4;
-        let vpid = match (host, p.container) {
-            (false, _) => None,
-            (true, 0) => Some("-".to_string()),
-            (true, _) => Some(p.vpid.to_string()),
+        let vpid = match p.container {
+            0 => Some("-".to_string()),
+            _ => Some(p.vpid.to_string()),
         };
         println!(
             "{}",

@@ -3,8 +3,11 @@
 //! [`Layer::read_dir`] merges a directory in xv6's dirent format: `.` and
 //! `..` first, then the upper entries, then the lower entries no upper name
 //! shadows (an opaque upper directory shows no lower entry); whiteouts are
-//! never shown. Inode numbers are the real ones, upper or lower: both layers
-//! live on one disk, so they are unique.
+//! never shown. Inode numbers are the real ones, upper or lower (both
+//! layers live on one disk, so they are unique), except that a directory
+//! merged over a lower one shows the lower one's number, as `stat` does
+//! ([`Layer::ino_of`]): `/` stays inode 1 and a directory keeps its number
+//! when it is copied up (overlayfs does the same on one file system).
 //!
 //! [`Layer::diff`] is `docker diff`: a walk of the upper tree only, each
 //! name marked `A` (added: the lower tree has no such name), `C` (changed:
@@ -17,7 +20,7 @@ use alloc::vec::Vec;
 use berth_abi::errno::Errno;
 use berth_abi::fs::{Dirent, DIRSIZ, DIR_OPAQUE, T_DIR};
 
-use super::lookup::{dir_entries, entry, is_whiteout, Node};
+use super::lookup::{dir_entries, entry, is_whiteout, Child, Node};
 use super::{Layer, OvPath};
 use crate::fs::inode::InodeRef;
 use crate::fs::path::Name;
@@ -37,22 +40,48 @@ impl Layer {
         let mut out = Vec::new();
         // Names the upper directory has, whiteouts included: they shadow.
         let mut shadowed = BTreeSet::new();
+        let lower = match &node.lower {
+            Some(lo) => dir_entries(lo)?,
+            None => Vec::new(),
+        };
         if let Some(up) = &node.upper {
             for (name, inum) in dir_entries(up)? {
                 shadowed.insert(name.as_bytes().to_vec());
-                if !self.is_whiteout_inum(inum)? {
-                    out.push(dirent(name.as_bytes(), inum));
+                if self.is_whiteout_inum(inum)? {
+                    continue;
                 }
+                // A directory merged over a lower one shows the lower number.
+                let shown = if lower.iter().any(|(n, _)| n == &name) {
+                    match self.child(node, &name)? {
+                        Child::Present(n) => self.ino_of(&n)?,
+                        Child::Absent => inum,
+                    }
+                } else {
+                    inum
+                };
+                out.push(dirent(name.as_bytes(), shown));
             }
         }
-        if let Some(lo) = &node.lower {
-            for (name, inum) in dir_entries(lo)? {
-                if !shadowed.contains(name.as_bytes()) {
-                    out.push(dirent(name.as_bytes(), inum));
-                }
+        for (name, inum) in lower {
+            if !shadowed.contains(name.as_bytes()) {
+                out.push(dirent(name.as_bytes(), inum));
             }
         }
         Ok(out)
+    }
+
+    /// The inode number the view shows for `node`: a directory merged
+    /// over a lower one shows the lower one's; anything else its own.
+    pub(super) fn ino_of(&self, node: &Node) -> Result<u32, Errno> {
+        match (&node.lower, node.kind) {
+            (Some(lo), T_DIR) => Ok(lo.inum()),
+            _ => Ok(node.top()?.inum()),
+        }
+    }
+
+    /// The inode number `fstat` reports for `path` in the view.
+    pub fn stat_ino(&self, path: &OvPath) -> Result<u32, Errno> {
+        self.ino_of(&self.walk(path)?)
     }
 
     /// The merged listing of directory `dir`: `.`, `..`, upper entries,
@@ -62,9 +91,9 @@ impl Layer {
         if node.kind != T_DIR {
             return Err(Errno::ENOTDIR);
         }
-        let dot = node.top()?.inum();
+        let dot = self.ino_of(&node)?;
         let dotdot = match dir.split_last() {
-            Some((parent, _)) => self.walk(&parent)?.top()?.inum(),
+            Some((parent, _)) => self.ino_of(&self.walk(&parent)?)?,
             None => dot,
         };
         let mut out = Vec::from([dirent(b".", dot), dirent(b"..", dotdot)]);

@@ -29,12 +29,18 @@ impl Layer {
 
     /// Resolves `path` from `cwd` in the view (lexically; no lookup).
     pub fn resolve(&self, cwd: &OvPath, path: &[u8]) -> Result<OvPath, Errno> {
-        OvPath::resolve(cwd, path)
+        // A name gone meanwhile (a removed current directory) passes:
+        // leaving it by `..` works, as on the host.
+        OvPath::resolve_checked(cwd, path, |p| match self.walk(p) {
+            Ok(n) => Ok(n.kind == T_DIR),
+            Err(Errno::ENOENT) => Ok(true),
+            Err(e) => Err(e),
+        })
     }
 
     /// The inode `path` names in the view (upper if present, else lower).
     pub fn namei(&self, cwd: &OvPath, path: &[u8]) -> Result<InodeRef, Errno> {
-        self.walk(&OvPath::resolve(cwd, path)?)?.into_top()
+        self.walk(&self.resolve(cwd, path)?)?.into_top()
     }
 
     /// The inode to `fstat` for `path` (as [`Layer::namei`]).
@@ -44,7 +50,7 @@ impl Layer {
 
     /// The directory `chdir(path)` moves to; `ENOTDIR` if it is something else.
     pub fn chdir_lookup(&self, cwd: &OvPath, path: &[u8]) -> Result<OvPath, Errno> {
-        let p = OvPath::resolve(cwd, path)?;
+        let p = self.resolve(cwd, path)?;
         if self.walk(&p)?.kind != T_DIR {
             return Err(Errno::ENOTDIR);
         }
@@ -64,7 +70,7 @@ impl Layer {
         }
         let write = flags & (O_WRONLY | O_RDWR) != 0;
         let trunc = flags & O_TRUNC != 0;
-        let p = OvPath::resolve(cwd, path)?;
+        let p = self.resolve(cwd, path)?;
         let mut node = if flags & O_CREATE != 0 {
             self.create_file(&p)?
         } else {
@@ -135,7 +141,7 @@ impl Layer {
         major: i16,
         minor: i16,
     ) -> Result<(), Errno> {
-        let p = OvPath::resolve(cwd, path)?;
+        let p = self.resolve(cwd, path)?;
         if ends_in_dot(path) {
             // `.` and `..` always exist (if their directory does).
             self.walk(&p)?;
@@ -159,7 +165,7 @@ impl Layer {
         if ends_in_dot(path) {
             return Err(Errno::EINVAL);
         }
-        let p = OvPath::resolve(cwd, path)?;
+        let p = self.resolve(cwd, path)?;
         let Some((parent, pnode, name, child)) = self.walk_parent(&p)? else {
             return Err(Errno::EBUSY);
         };
@@ -200,12 +206,12 @@ impl Layer {
     /// Makes `new` another name for the file `old` (`FileSystem::link`'s
     /// errors). A lower file is copied up first and the copy is linked.
     pub fn link(&self, cwd: &OvPath, old: &[u8], new: &[u8]) -> Result<(), Errno> {
-        let op = OvPath::resolve(cwd, old)?;
+        let op = self.resolve(cwd, old)?;
         let onode = self.walk(&op)?;
         if onode.kind == T_DIR {
             return Err(Errno::EPERM);
         }
-        let np = OvPath::resolve(cwd, new)?;
+        let np = self.resolve(cwd, new)?;
         if ends_in_dot(new) {
             return Err(Errno::EEXIST);
         }

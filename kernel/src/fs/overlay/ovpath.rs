@@ -65,6 +65,17 @@ impl OvPath {
 
     /// Resolves `path` from `cwd` (or from the root when it starts with `/`).
     pub fn resolve(cwd: &OvPath, path: &[u8]) -> Result<OvPath, Errno> {
+        OvPath::resolve_checked(cwd, path, |_| Ok(true))
+    }
+
+    /// [`OvPath::resolve`], with the one check a lexical walk would skip:
+    /// a `.` or `..` after a name needs that name to be a directory
+    /// (`is_dir`), so `file/.` and `file/..` are `ENOTDIR` as on the host.
+    pub fn resolve_checked(
+        cwd: &OvPath,
+        path: &[u8],
+        mut is_dir: impl FnMut(&OvPath) -> Result<bool, Errno>,
+    ) -> Result<OvPath, Errno> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
@@ -81,6 +92,9 @@ impl OvPath {
                 return Err(Errno::ENAMETOOLONG);
             }
             match comp {
+                b"." | b".." if !out.is_root() && !is_dir(&out)? => {
+                    return Err(Errno::ENOTDIR);
+                }
                 b"." => {}
                 b".." => {
                     out.0.pop();

@@ -279,16 +279,24 @@ fn merged_listing_upper_first_no_duplicates() {
     let list = l.read_dir(&p).unwrap();
     let shown: Vec<_> = list.iter().map(|d| d.name_bytes().to_vec()).collect();
     assert_eq!(shown, [&b"."[..], b"..", b"zz", b"a", b"sub", b"c"]);
-    // Inode numbers are real: `.` the upper copy, `..` the view's root, c the lower one.
+    // Inode numbers: a directory merged over a host one shows the host
+    // one's (`.` is the host /d though /d was copied up, `..` is the root,
+    // inode 1, as `stat` reports them); a file its own (c the lower one,
+    // a the upper copy).
     let upper_d = l.namei(r, b"/d").unwrap().inum();
-    assert_ne!(upper_d, t.fs.namei(&t.root, b"/d").unwrap().inum());
-    assert_eq!(list[0].inum as u32, upper_d);
-    assert_eq!(list[1].inum as u32, l.namei(r, b"/").unwrap().inum());
+    let lower_d = t.fs.namei(&t.root, b"/d").unwrap().inum();
+    assert_ne!(upper_d, lower_d);
+    assert_eq!(list[0].inum as u32, lower_d);
+    assert_eq!(l.stat_ino(&p).unwrap(), lower_d);
+    assert_eq!(list[1].inum as u32, berth_abi::fs::ROOTINO);
     assert_eq!(
         list[5].inum as u32,
         t.fs.namei(&t.root, b"/d/c").unwrap().inum()
     );
-    assert_eq!(list[4].inum as u32, l.namei(r, b"/d/sub").unwrap().inum());
+    assert_eq!(
+        list[4].inum as u32,
+        t.fs.namei(&t.root, b"/d/sub").unwrap().inum()
+    );
     assert_eq!(list[3].inum as u32, l.namei(r, b"/d/a").unwrap().inum());
     assert_eq!(
         l.read_dir(&l.resolve(r, b"/d/a").unwrap()).unwrap_err(),

@@ -1,5 +1,5 @@
 //! Escapes a hostile container might try, each refused (from a review of
-//! the container code): device nodes, taking the console's ^C away from
+//! the container code): device nodes outside its layer, taking the console's ^C away from
 //! the host, every process slot, every inode of the table, an endless
 //! current directory, names that forge `ctr diff` lines or drive the
 //! host's terminal, and directory listings that would fill the kernel heap.
@@ -15,23 +15,27 @@ use ulib::{ensure, ensure_eq};
 
 use crate::common::{inside, Ctr};
 
-/// `mknod` in a container is EPERM (a console node would read the host's
-/// typing); the host still may.
-pub fn no_device_nodes_inside() -> TestResult {
+/// A device node made in a container lives in its layer (the host never
+/// sees it), and the whiteout marker's major cannot be forged.
+pub fn device_nodes_stay_in_the_layer() -> TestResult {
     let c = Ctr::new(Spec::new())?;
     inside(c.id, || {
+        fd::mknod("/ctrprobe_con", 1, 0).map_err(errno("mknod of a console node"))?;
+        let f = fd::open("/ctrprobe_con", O_RDONLY).map_err(errno("open the node"))?;
+        let _ = fd::close(f);
         ensure_eq!(
-            fd::mknod("/ctrprobe_con", 1, 0),
-            Err(Errno::EPERM),
-            "mknod of a console node"
-        );
-        ensure_eq!(
-            fd::open("/ctrprobe_con", O_RDONLY),
-            Err(Errno::ENOENT),
-            "the node after EPERM"
+            fd::mknod("/ctrprobe_wh", i32::from(ulib::abi::fs::WHITEOUT_MAJOR), 0),
+            Err(Errno::EINVAL),
+            "mknod with the whiteout major"
         );
         Ok(())
-    })
+    })?;
+    ensure_eq!(
+        fd::open("/ctrprobe_con", O_RDONLY),
+        Err(Errno::ENOENT),
+        "the container's node from the host"
+    );
+    Ok(())
 }
 
 /// A container whose process did not get the console cannot make itself

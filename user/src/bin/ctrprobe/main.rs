@@ -15,7 +15,7 @@
 //! on pipes or are paused leaves none of them. Bad input: ids -1, 0, 65,
 //! 1000, destroyed ids, double destroy, names too long or taken, weights,
 //! flags and deny bits out of range, wild pointers, a full table.
-//! Hardening: no device nodes inside, the console's foreground stays the
+//! Hardening: device nodes stay in the layer, the console's foreground stays the
 //! host's, the host keeps process slots, open files are capped, view paths
 //! are bounded, no forged `ctr diff` lines or hostnames.
 //!
@@ -79,7 +79,10 @@ const TESTS: &[Test] = &[
     Test::new("bad_values", input::bad_values),
     Test::new("bad_pointers", input::bad_pointers),
     Test::new("table_full_is_eagain", input::table_full_is_eagain),
-    Test::new("no_device_nodes_inside", hardening::no_device_nodes_inside),
+    Test::new(
+        "device_nodes_stay_in_the_layer",
+        hardening::device_nodes_stay_in_the_layer,
+    ),
     Test::new(
         "foreground_stays_with_the_host",
         hardening::foreground_stays_with_the_host,
