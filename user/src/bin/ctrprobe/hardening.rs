@@ -110,20 +110,20 @@ pub fn host_keeps_process_slots() -> TestResult {
     Ok(())
 }
 
-/// One container's processes hold at most 128 files open (ENFILE past it),
+/// One container's processes hold at most 512 files open (ENFILE past it),
 /// so they cannot fill the kernel's inode table for everyone.
 pub fn open_files_are_capped() -> TestResult {
     let c = Ctr::new(Spec::new())?;
     inside(c.id, || {
-        // 4 processes of 45 files each would be 180 files.
+        // 10 processes of 55 files each would be 550 files.
         let mut kids = Vec::new();
         let (r, w) = fd::pipe().map_err(errno("pipe"))?;
-        for k in 0..4 {
+        for k in 0..10 {
             match process::fork().map_err(errno("fork"))? {
                 Fork::Child => {
                     let _ = fd::close(r);
                     let mut refused = 0i32;
-                    for i in 0..45 {
+                    for i in 0..55 {
                         let name = format!("/f{k}_{i}");
                         match fd::open(&name, O_CREATE | O_WRONLY) {
                             Ok(_) => {}
@@ -143,7 +143,7 @@ pub fn open_files_are_capped() -> TestResult {
         }
         let _ = fd::close(w);
         let mut refused = 0;
-        for _ in 0..4 {
+        for _ in 0..10 {
             let mut b = [0u8; 4];
             fd::read_exact(r, &mut b).map_err(errno("read"))?;
             match i32::from_le_bytes(b) {
