@@ -27,7 +27,7 @@ use berth_abi::fcntl::{O_ALL, O_CREATE, O_DIRECTORY, O_RDWR, O_TRUNC, O_WRONLY};
 use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE, WHITEOUT_MAJOR};
 use berth_abi::stat::Stat;
 
-use super::inode::InodeRef;
+use super::inode::{InodeGuard, InodeRef};
 use super::log::Transaction;
 use super::path::{self, is_root_path, At, Name};
 use super::FileSystem;
@@ -117,33 +117,59 @@ impl FileSystem {
                 _ => Err(Errno::EEXIST),
             };
         }
+        let device = if kind == T_DEVICE {
+            (major, minor)
+        } else {
+            (0, 0)
+        };
+        self.new_entry(&tx, &mut dg, dp, name, kind, device, out, |_| Ok(()))
+    }
+
+    /// Within `tx`, with directory `dg` (the inode `dir`) locked and
+    /// `name` free in it (or about to be, by `before_link`): allocates a
+    /// `kind` inode whose major and minor are `device`, and links it as
+    /// `name` (a directory gets `.` and `..` and counts in its parent's
+    /// links). `out` holds the new inode; on failure its link count is 0,
+    /// so dropping `out` after the operation frees it. `EMLINK` when the
+    /// directory has too many subdirectories.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn new_entry(
+        &self,
+        tx: &Transaction<'_>,
+        dg: &mut InodeGuard<'_>,
+        dir: &InodeRef,
+        name: &Name,
+        kind: i16,
+        device: (i16, i16),
+        out: &mut Option<InodeRef>,
+        before_link: impl FnOnce(&mut InodeGuard<'_>) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         if kind == T_DIR && dg.nlink() == i16::MAX {
             return Err(Errno::EMLINK);
         }
-        let ip = out.insert(self.fs.ialloc(&tx, kind)?);
+        let ip = out.insert(self.fs.ialloc(tx, kind)?);
         let mut ig = ip.lock()?;
-        if kind == T_DEVICE {
-            ig.set_device(major, minor);
-        }
+        ig.set_device(device.0, device.1);
         ig.set_nlink(1);
-        ig.update(&tx)?;
-        let mut link = || -> Result<(), Errno> {
+        ig.update(tx)?;
+        let link = || -> Result<(), Errno> {
             if kind == T_DIR {
-                ig.dirlink(&tx, b".", ip.inum())?;
-                ig.dirlink(&tx, b"..", dp.inum())?;
+                ig.dirlink(tx, b".", ip.inum())?;
+                ig.dirlink(tx, b"..", dir.inum())?;
             }
-            dg.dirlink(&tx, name.as_bytes(), ip.inum())?;
+            before_link(dg)?;
+            dg.dirlink(tx, name.as_bytes(), ip.inum())?;
             if kind == T_DIR {
                 let n = dg.nlink();
                 dg.set_nlink(n + 1); // the new `..`
-                dg.update(&tx)?;
+                dg.update(tx)?;
             }
             Ok(())
         };
         if let Err(e) = link() {
             // No entry names it: dropping `out` after the operation frees it.
             ig.set_nlink(0);
-            ig.update(&tx)?;
+            ig.update(tx)?;
             return Err(e);
         }
         Ok(())

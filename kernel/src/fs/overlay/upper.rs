@@ -55,45 +55,23 @@ impl Layer {
                 Some(off)
             }
         };
-        if kind == T_DIR && dg.nlink() == i16::MAX {
-            return Err(Errno::EMLINK);
-        }
-        let ip: &InodeRef = out.insert(self.fs.fs.ialloc(&tx, kind)?);
-        let mut ig = ip.lock()?;
-        if kind == T_DIR {
-            ig.set_device(if whiteout.is_some() { DIR_OPAQUE } else { 0 }, 0);
+        let device = if kind == T_DIR {
+            (if whiteout.is_some() { DIR_OPAQUE } else { 0 }, 0)
         } else {
-            ig.set_device(major, minor);
-        }
-        ig.set_nlink(1);
-        ig.update(&tx)?;
-        let mut link = || -> Result<(), Errno> {
-            if kind == T_DIR {
-                ig.dirlink(&tx, b".", ip.inum())?;
-                ig.dirlink(&tx, b"..", dir.inum())?;
-            }
-            if let (Some(off), Some(wh)) = (whiteout, &existing) {
-                // The cleared slot takes the new entry: no growth, no failure.
-                dg.dir_clear(&tx, off)?;
-                let mut wg = wh.lock()?;
-                let n = wg.nlink();
-                wg.set_nlink(n - 1);
-                wg.update(&tx)?;
-            }
-            dg.dirlink(&tx, name.as_bytes(), ip.inum())?;
-            if kind == T_DIR {
-                let n = dg.nlink();
-                dg.set_nlink(n + 1);
-                dg.update(&tx)?;
-            }
-            Ok(())
+            (major, minor)
         };
-        if let Err(e) = link() {
-            ig.set_nlink(0);
-            ig.update(&tx)?;
-            return Err(e);
-        }
-        Ok(())
+        self.fs
+            .new_entry(&tx, &mut dg, dir, name, kind, device, out, |dg| {
+                if let (Some(off), Some(wh)) = (whiteout, &existing) {
+                    // The cleared slot takes the new entry: no growth, no failure.
+                    dg.dir_clear(&tx, off)?;
+                    let mut wg = wh.lock()?;
+                    let n = wg.nlink();
+                    wg.set_nlink(n - 1);
+                    wg.update(&tx)?;
+                }
+                Ok(())
+            })
     }
 
     /// Removes `name` from upper directory `dir` (a directory only when it
