@@ -259,23 +259,7 @@ impl FileSystem {
         }
         let ip = victim.insert(self.fs.iget(inum)?);
         let mut ig = ip.lock()?;
-        if ig.nlink() < 1 {
-            return Err(Errno::EIO);
-        }
-        let is_dir = ig.kind() == T_DIR;
-        if is_dir && !ig.is_dir_empty()? {
-            return Err(Errno::ENOTEMPTY);
-        }
-        dg.dir_clear(&tx, off)?;
-        if is_dir {
-            let n = dg.nlink();
-            dg.set_nlink(n - 1); // its `..` is gone
-            dg.update(&tx)?;
-        }
-        let n = ig.nlink();
-        ig.set_nlink(n - 1);
-        ig.update(&tx)?;
-        Ok(())
+        drop_entry(&tx, &mut dg, off, &mut ig)
     }
 
     /// Makes `new` another name for the file `old` (xv6 `sys_link`).
@@ -434,4 +418,32 @@ impl FileSystem {
             }
         }
     }
+}
+
+/// Within `tx`: clears entry `off` of the locked directory `dg`, which
+/// names the locked inode `ig`, and takes that link away (a directory, which
+/// must be empty, also takes its `..` from `dg`'s count). `ENOTEMPTY`;
+/// `EIO` for an inode whose count is already 0.
+pub(super) fn drop_entry(
+    tx: &Transaction<'_>,
+    dg: &mut InodeGuard<'_>,
+    off: u64,
+    ig: &mut InodeGuard<'_>,
+) -> Result<(), Errno> {
+    if ig.nlink() < 1 {
+        return Err(Errno::EIO);
+    }
+    let is_dir = ig.kind() == T_DIR;
+    if is_dir && !ig.is_dir_empty()? {
+        return Err(Errno::ENOTEMPTY);
+    }
+    dg.dir_clear(tx, off)?;
+    if is_dir {
+        let n = dg.nlink();
+        dg.set_nlink(n - 1); // its `..` is gone
+        dg.update(tx)?;
+    }
+    let n = ig.nlink();
+    ig.set_nlink(n - 1);
+    ig.update(tx)
 }

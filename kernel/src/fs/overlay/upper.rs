@@ -102,22 +102,7 @@ impl Layer {
             if is_whiteout(ig.kind(), ig.major()) {
                 return if whiteout { Ok(()) } else { Err(Errno::ENOENT) };
             }
-            if ig.nlink() < 1 {
-                return Err(Errno::EIO);
-            }
-            let is_dir = ig.kind() == T_DIR;
-            if is_dir && !ig.is_dir_empty()? {
-                return Err(Errno::ENOTEMPTY);
-            }
-            dg.dir_clear(&tx, off)?;
-            if is_dir {
-                let n = dg.nlink();
-                dg.set_nlink(n - 1);
-                dg.update(&tx)?;
-            }
-            let n = ig.nlink();
-            ig.set_nlink(n - 1);
-            ig.update(&tx)?;
+            crate::fs::ops::drop_entry(&tx, &mut dg, off, &mut ig)?;
         } else if !whiteout {
             return Err(Errno::ENOENT);
         }
