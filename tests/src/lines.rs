@@ -63,6 +63,13 @@ pub struct FreeMemory {
     pub heap: u64,
 }
 
+impl FreeMemory {
+    /// Whether free RAM and heap are back to `before`'s, within `slack_kib`.
+    pub fn gave_back(&self, before: &FreeMemory, slack_kib: u64) -> bool {
+        self.free + slack_kib >= before.free && self.heap_used <= before.heap_used + slack_kib
+    }
+}
+
 /// `free: 455936K of 521664K RAM; kernel heap 4824K of 65208K in use`.
 pub fn parse_free_memory(line: &str) -> Option<FreeMemory> {
     let rest = line.strip_prefix(FREE_MEMORY_PREFIX)?;

@@ -137,11 +137,9 @@ fn ctrtest_twice_2cpu_tcg_gives_memory_back() -> Result<(), TestFailure> {
     let before = sh.free_memory(CMD)?;
     ctrtest_once(&mut sh)?;
     let after = sh.free_memory(CMD)?;
-    expect(
-        &sh,
-        after.free + SLACK_KIB >= before.free && after.heap_used <= before.heap_used + SLACK_KIB,
-        || format!("ctrtest did not give its memory back: before {before:?}, after {after:?}"),
-    )?;
+    expect(&sh, after.gave_back(&before, SLACK_KIB), || {
+        format!("ctrtest did not give its memory back: before {before:?}, after {after:?}")
+    })?;
     power_off_unchanged(sh, "ctrtest twice")
 }
 
@@ -250,15 +248,9 @@ fn ctr_cli_2cpu_tcg() -> Result<(), TestFailure> {
         )?;
     }
     let after = sh.free_memory(CMD)?;
-    expect(
-        &sh,
-        after.free + SLACK_KIB >= before.free && after.heap_used <= before.heap_used + SLACK_KIB,
-        || {
-            format!(
-                "destroyed containers did not give memory back: before {before:?}, after {after:?}"
-            )
-        },
-    )?;
+    expect(&sh, after.gave_back(&before, SLACK_KIB), || {
+        format!("destroyed containers did not give memory back: before {before:?}, after {after:?}")
+    })?;
     power_off_clean(sh, "the ctr session")
 }
 

@@ -384,11 +384,9 @@ fn processes_give_back_their_memory(cpus: usize, accel: Accel) -> Result<(), Tes
         )?;
     }
     let after = sh.free_memory(CMD)?;
-    expect(
-        &sh,
-        after.free + SLACK_KIB >= before.free && after.heap_used <= before.heap_used + SLACK_KIB,
-        || format!("memory not given back: before {before:?}, after {after:?}"),
-    )
+    expect(&sh, after.gave_back(&before, SLACK_KIB), || {
+        format!("memory not given back: before {before:?}, after {after:?}")
+    })
 }
 
 #[test]

@@ -99,13 +99,7 @@ impl FileSystem {
         out: &mut Option<InodeRef>,
     ) -> Result<(), Errno> {
         let tx = self.fs.begin_op()?;
-        let mut dg = dp.lock()?;
-        if dg.kind() != T_DIR {
-            return Err(Errno::ENOTDIR);
-        }
-        if dg.nlink() == 0 {
-            return Err(Errno::ENOENT);
-        }
+        let mut dg = lock_live_dir(dp)?;
         if let Some((inum, _)) = dg.dir_find(name.as_bytes())? {
             let ip = out.insert(self.fs.iget(inum)?);
             // Unlock the directory first: the entry may be its parent (`..`).
@@ -277,13 +271,7 @@ impl FileSystem {
     fn link_in(&self, ip: &InodeRef, dp: &InodeRef, name: &Name) -> Result<(), Errno> {
         let tx = self.fs.begin_op()?;
         self.link_counted(&tx, ip, || {
-            let mut dg = dp.lock()?;
-            if dg.kind() != T_DIR {
-                return Err(Errno::ENOTDIR);
-            }
-            if dg.nlink() == 0 {
-                return Err(Errno::ENOENT);
-            }
+            let mut dg = lock_live_dir(dp)?;
             dg.dirlink(&tx, name.as_bytes(), ip.inum())
         })
     }
@@ -446,4 +434,17 @@ pub(super) fn drop_entry(
     let n = ig.nlink();
     ig.set_nlink(n - 1);
     ig.update(tx)
+}
+
+/// Locks directory `dir` for a change in it: `ENOTDIR` if it is not one,
+/// `ENOENT` if it was removed meanwhile (no links left).
+pub(super) fn lock_live_dir(dir: &InodeRef) -> Result<InodeGuard<'_>, Errno> {
+    let dg = dir.lock()?;
+    if dg.kind() != T_DIR {
+        return Err(Errno::ENOTDIR);
+    }
+    if dg.nlink() == 0 {
+        return Err(Errno::ENOENT);
+    }
+    Ok(dg)
 }

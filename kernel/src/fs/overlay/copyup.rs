@@ -170,13 +170,7 @@ impl Layer {
         {
             let tx = self.fs.fs.begin_op()?;
             {
-                let mut dg = parent.lock()?;
-                if dg.kind() != T_DIR {
-                    return Err(Errno::ENOTDIR);
-                }
-                if dg.nlink() == 0 {
-                    return Err(Errno::ENOENT);
-                }
+                let mut dg = crate::fs::ops::lock_live_dir(parent)?;
                 if let Some((inum, _)) = dg.dir_find(name.as_bytes())? {
                     let ip: &InodeRef = existing.insert(self.fs.fs.iget(inum)?);
                     drop(dg);

@@ -34,13 +34,7 @@ impl Layer {
     ) -> Result<(), Errno> {
         let mut existing = None;
         let tx = self.fs.fs.begin_op()?;
-        let mut dg = dir.lock()?;
-        if dg.kind() != T_DIR {
-            return Err(Errno::ENOTDIR);
-        }
-        if dg.nlink() == 0 {
-            return Err(Errno::ENOENT);
-        }
+        let mut dg = crate::fs::ops::lock_live_dir(dir)?;
         let whiteout = match dg.dir_find(name.as_bytes())? {
             None => None,
             Some((inum, off)) => {
@@ -86,13 +80,7 @@ impl Layer {
     ) -> Result<(), Errno> {
         let (mut victim, mut marker) = (None, None);
         let tx = self.fs.fs.begin_op()?;
-        let mut dg = dir.lock()?;
-        if dg.kind() != T_DIR {
-            return Err(Errno::ENOTDIR);
-        }
-        if dg.nlink() == 0 {
-            return Err(Errno::ENOENT);
-        }
+        let mut dg = crate::fs::ops::lock_live_dir(dir)?;
         if let Some((inum, off)) = dg.dir_find(name.as_bytes())? {
             if inum == dir.inum() {
                 return Err(Errno::EIO);
@@ -169,13 +157,7 @@ impl Layer {
         let mut existing = None;
         let tx = self.fs.fs.begin_op()?;
         self.fs.link_counted(&tx, ip, || {
-            let mut dg = dir.lock()?;
-            if dg.kind() != T_DIR {
-                return Err(Errno::ENOTDIR);
-            }
-            if dg.nlink() == 0 {
-                return Err(Errno::ENOENT);
-            }
+            let mut dg = crate::fs::ops::lock_live_dir(dir)?;
             if let Some((inum, off)) = dg.dir_find(name.as_bytes())? {
                 let wh: &InodeRef = existing.insert(self.fs.fs.iget(inum)?);
                 let mut wg = wh.lock()?;
