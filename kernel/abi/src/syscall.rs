@@ -140,9 +140,11 @@ pub struct ProcInfo {
     pub pgid: i32,
     /// NUL-terminated name.
     pub name: [u8; PROC_NAME_LEN],
+    /// TSC cycles it has run (kernel and user time, counted at each switch-out).
+    pub cycles: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<ProcInfo>() == 48);
+const _: () = assert!(core::mem::size_of::<ProcInfo>() == 56);
 
 #[cfg(test)]
 mod tests {

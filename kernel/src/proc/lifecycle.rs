@@ -81,6 +81,7 @@ fn new_proc(
         frozen: AtomicBool::new(false),
         pgid: AtomicI32::new(b.pgid),
         cpu: AtomicI32::new(-1),
+        cycles: AtomicU64::new(0),
         saved_rsp: UnsafeCell::new(rsp),
         kstack,
         fpu: UnsafeCell::new(fpu),
@@ -513,6 +514,7 @@ pub fn process_rows(caller: Option<&Proc>, max: usize) -> Vec<ProcInfo> {
                 vpid: p.vpid.load(Ordering::Relaxed),
                 pgid: p.pgid.load(Ordering::Relaxed),
                 name,
+                cycles: p.cycles.load(Ordering::Relaxed),
             }
         })
         .collect();

@@ -103,6 +103,8 @@ pub struct Proc {
     pub pgid: AtomicI32,
     /// CPU it runs or last ran on (-1: never).
     pub cpu: AtomicI32,
+    /// TSC cycles it has run, added at each switch-out.
+    pub cycles: AtomicU64,
     /// Saved kernel stack pointer while switched out.
     pub(crate) saved_rsp: UnsafeCell<u64>,
     pub kstack: KernelStack,

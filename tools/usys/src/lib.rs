@@ -177,7 +177,7 @@ fn structs() -> Vec<CStruct> {
             offsets: vec![("inum", offset_of!(Dirent, inum)), ("name", offset_of!(Dirent, name))],
         },
         CStruct {
-            decl: "/* One row of the process listing filled in by ps. */\nstruct procinfo {\n    int pid;\n    int ppid;\n    int container;\n    int state;\n    int cpu;\n    unsigned int pages;\n    int vpid;\n    int pgid;\n    char name[PROC_NAME_LEN];\n};",
+            decl: "/* One row of the process listing filled in by ps. */\nstruct procinfo {\n    int pid;\n    int ppid;\n    int container;\n    int state;\n    int cpu;\n    unsigned int pages;\n    int vpid;\n    int pgid;\n    char name[PROC_NAME_LEN];\n    unsigned long cycles;\n};",
             name: "procinfo",
             size: size_of::<ProcInfo>(),
             offsets: vec![
@@ -190,6 +190,7 @@ fn structs() -> Vec<CStruct> {
                 ("vpid", offset_of!(ProcInfo, vpid)),
                 ("pgid", offset_of!(ProcInfo, pgid)),
                 ("name", offset_of!(ProcInfo, name)),
+                ("cycles", offset_of!(ProcInfo, cycles)),
             ],
         },
         CStruct {
