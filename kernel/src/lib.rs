@@ -33,6 +33,7 @@ pub mod mm {
 #[cfg(target_os = "none")]
 pub mod panic;
 pub mod proc;
+pub mod sched;
 pub mod sync;
 #[cfg(target_os = "none")]
 pub mod syscall;

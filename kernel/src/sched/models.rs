@@ -1,0 +1,1 @@
+//! `loom` models of the scheduler's lock-free parts (run with `make loom`).

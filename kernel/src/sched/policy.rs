@@ -1,0 +1,411 @@
+//! The two-level choice: which group, then which of its tasks, on which CPU.
+//!
+//! See the module header of `sched` for the design and the ordering
+//! argument; this file is the code it describes.
+
+use alloc::boxed::Box;
+
+use crossbeam_utils::CachePadded;
+
+use super::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use super::mask::Mask;
+use super::members::Members;
+use super::task::Task;
+
+/// Sizes and clock of one scheduler.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    pub cpus: usize,
+    pub groups: usize,
+    pub tasks: usize,
+    /// The weight whose virtual time runs at the speed of the TSC.
+    pub unit_weight: u32,
+    /// TSC cycles of one timer tick (the preemption granularity).
+    pub tick_cycles: u64,
+}
+
+/// Longest slice, in ticks, when few tasks wait (it shrinks with load).
+const MAX_SLICE_TICKS: u64 = 4;
+/// How far (in virtual cycles, ticks at the unit weight) a CPU's own best
+/// group may be ahead of the best group anywhere before the CPU takes
+/// that one instead (from another CPU's queue); also how far behind the
+/// pack a group that slept may start again.
+const LAG_TICKS: u64 = 1;
+const NO_GROUP: u32 = u32::MAX;
+
+/// One group's scheduling state (a container's).
+pub struct Group {
+    /// Its `procReferenceTable`.
+    pub members: Members,
+    weight: AtomicU32,
+    /// Virtual time: TSC cycles run × unit weight / weight.
+    vruntime: AtomicU64,
+    /// Its queued tasks, per home CPU, and in all.
+    queued_on: Box<[AtomicU32]>,
+    queued: AtomicU32,
+    /// Its tasks claimed and not yet put back.
+    running: AtomicU32,
+    /// TSC cycles its tasks ran, and times one was switched in.
+    pub cycles: AtomicU64,
+    pub switches: AtomicU64,
+}
+
+/// One CPU's scheduling state.
+pub struct Cpu {
+    /// Halted (or about to halt) waiting for work; taken by the one waker
+    /// that will send it an IPI.
+    idle: AtomicBool,
+    /// Reschedule before returning to user mode.
+    need_resched: AtomicBool,
+    /// Groups with tasks queued here (its run queue's first level).
+    groups: Mask,
+    /// Tasks queued here.
+    load: AtomicU32,
+    /// Group of the task it runs (`NO_GROUP`: none).
+    current_group: AtomicU32,
+}
+
+/// What a pick took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Picked {
+    pub task: usize,
+    pub group: usize,
+    pub payload: usize,
+    /// The CPU whose queue it came from (differs from the picker: a steal).
+    pub from: usize,
+}
+
+/// The scheduler of one machine.
+pub struct Scheduler {
+    cfg: Config,
+    cpus: Box<[CachePadded<Cpu>]>,
+    groups: Box<[Group]>,
+    tasks: Box<[Task]>,
+    /// Groups with queued tasks anywhere.
+    active: Mask,
+    queued: AtomicU32,
+    online: AtomicUsize,
+    /// Virtual time of the pack: the largest virtual time a pick has seen.
+    vmin: AtomicU64,
+}
+
+impl Scheduler {
+    pub fn new(cfg: Config) -> Scheduler {
+        assert!(
+            cfg.cpus > 0 && cfg.cpus < 256 && cfg.groups < 65536 && cfg.tasks < u32::MAX as usize
+        );
+        Scheduler {
+            cfg,
+            cpus: (0..cfg.cpus)
+                .map(|_| {
+                    CachePadded::new(Cpu {
+                        idle: AtomicBool::new(false),
+                        need_resched: AtomicBool::new(false),
+                        groups: Mask::new(cfg.groups),
+                        load: AtomicU32::new(0),
+                        current_group: AtomicU32::new(NO_GROUP),
+                    })
+                })
+                .collect(),
+            groups: (0..cfg.groups)
+                .map(|_| Group {
+                    members: Members::new(cfg.tasks),
+                    weight: AtomicU32::new(cfg.unit_weight),
+                    vruntime: AtomicU64::new(0),
+                    queued_on: (0..cfg.cpus).map(|_| AtomicU32::new(0)).collect(),
+                    queued: AtomicU32::new(0),
+                    running: AtomicU32::new(0),
+                    cycles: AtomicU64::new(0),
+                    switches: AtomicU64::new(0),
+                })
+                .collect(),
+            tasks: (0..cfg.tasks).map(|_| Task::new()).collect(),
+            active: Mask::new(cfg.groups),
+            queued: AtomicU32::new(0),
+            online: AtomicUsize::new(1),
+            vmin: AtomicU64::new(0),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// CPUs that schedule (placement looks only at these).
+    pub fn set_online(&self, n: usize) {
+        self.online
+            .store(n.clamp(1, self.cfg.cpus), Ordering::Release);
+    }
+
+    fn online(&self) -> usize {
+        self.online.load(Ordering::Acquire)
+    }
+
+    fn lag(&self) -> u64 {
+        LAG_TICKS * self.cfg.tick_cycles
+    }
+
+    pub fn group(&self, g: usize) -> &Group {
+        &self.groups[g]
+    }
+
+    pub fn task(&self, t: usize) -> &Task {
+        &self.tasks[t]
+    }
+
+    // ---- groups ----
+
+    /// Readies group `g` for a new container: weight `w`, counters at zero,
+    /// virtual time level with the pack (it neither owes nor is owed).
+    pub fn reset_group(&self, g: usize, w: u32) {
+        let grp = &self.groups[g];
+        debug_assert!(grp.members.is_empty() && grp.queued.load(Ordering::Relaxed) == 0);
+        grp.weight.store(w.max(1), Ordering::Relaxed);
+        grp.vruntime
+            .store(self.vmin.load(Ordering::Relaxed), Ordering::Relaxed);
+        grp.cycles.store(0, Ordering::Relaxed);
+        grp.switches.store(0, Ordering::Relaxed);
+    }
+
+    pub fn set_weight(&self, g: usize, w: u32) {
+        self.groups[g].weight.store(w.max(1), Ordering::Relaxed);
+    }
+
+    pub fn weight(&self, g: usize) -> u32 {
+        self.groups[g].weight.load(Ordering::Relaxed)
+    }
+
+    pub fn vruntime(&self, g: usize) -> u64 {
+        self.groups[g].vruntime.load(Ordering::Relaxed)
+    }
+
+    /// CPUs now running a task of group `g`.
+    pub fn cpus_running(&self, g: usize) -> impl Iterator<Item = usize> + '_ {
+        (0..self.online())
+            .filter(move |&c| self.cpus[c].current_group.load(Ordering::Acquire) == g as u32)
+    }
+
+    // ---- queueing ----
+
+    /// Queues task `t` of group `g`, last run on `prefer`, from CPU `me`.
+    /// The caller owns the task (it is not queued, and nobody else may queue
+    /// it meanwhile). Returns a CPU that must be sent a reschedule IPI: an
+    /// idle one this call took the idle flag of, so it will look for work.
+    pub fn enqueue(
+        &self,
+        t: usize,
+        g: usize,
+        prefer: usize,
+        me: usize,
+        payload: usize,
+    ) -> Option<usize> {
+        let grp = &self.groups[g];
+        // A group coming back from sleep starts no further behind the pack
+        // than one lag: it does not bank the time it did not use.
+        if grp.queued.load(Ordering::Acquire) == 0 && grp.running.load(Ordering::Acquire) == 0 {
+            let floor = self.vmin.load(Ordering::Acquire).saturating_sub(self.lag());
+            grp.vruntime.fetch_max(floor, Ordering::AcqRel);
+        }
+        let (home, mut poke) = self.place(prefer, me);
+        // Counters first, then the task: a counter is never below the
+        // number of tasks a claimer can find (see the module header).
+        self.cpus[home].groups.increment(g, &grp.queued_on[home]);
+        self.active.increment(g, &grp.queued);
+        self.cpus[home].load.fetch_add(1, Ordering::SeqCst);
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        self.tasks[t].queue(g, home, payload);
+        if poke.is_none() {
+            // An idle CPU that missed this work (it read `queued` before our
+            // increment) set its flag before that read, so we see it here.
+            poke = self.take_idle(me, home);
+        }
+        poke.filter(|&c| c != me)
+    }
+
+    /// Chooses the CPU to queue on; with `Some` when it took that CPU's idle flag.
+    fn place(&self, prefer: usize, me: usize) -> (usize, Option<usize>) {
+        let n = self.online();
+        let prefer = if prefer < n { prefer } else { me.min(n - 1) };
+        for k in 0..n {
+            let c = (prefer + k) % n;
+            if self.take_idle_flag(c) {
+                return (c, Some(c));
+            }
+        }
+        let load = |c: usize| self.cpus[c].load.load(Ordering::Relaxed);
+        let lightest = (0..n).min_by_key(|&c| load(c)).unwrap_or(prefer);
+        if load(prefer) > load(lightest) + 1 {
+            (lightest, None)
+        } else {
+            (prefer, None)
+        }
+    }
+
+    fn take_idle_flag(&self, c: usize) -> bool {
+        self.cpus[c]
+            .idle
+            .compare_exchange(true, false, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    /// An idle CPU to wake, preferring `first`.
+    fn take_idle(&self, me: usize, first: usize) -> Option<usize> {
+        let n = self.online();
+        (0..n)
+            .map(|k| (first + k) % n)
+            .filter(|&c| c != me)
+            .find(|&c| self.take_idle_flag(c))
+    }
+
+    // ---- picking ----
+
+    /// The group with the least virtual time among `mask`'s, counting only
+    /// groups with tasks queued on `cpu` (or anywhere, for `None`).
+    fn best(&self, mask: &Mask, cpu: Option<usize>) -> Option<(usize, u64)> {
+        let mut best: Option<(usize, u64)> = None;
+        mask.for_each(|g| {
+            let grp = &self.groups[g];
+            let n = match cpu {
+                Some(c) => grp.queued_on[c].load(Ordering::SeqCst),
+                None => grp.queued.load(Ordering::SeqCst),
+            };
+            if n == 0 {
+                return;
+            }
+            let v = grp.vruntime.load(Ordering::Acquire);
+            if best.is_none_or(|(_, bv)| v < bv) {
+                best = Some((g, v));
+            }
+        });
+        best
+    }
+
+    /// Picks the next task for CPU `me`: the group furthest behind among
+    /// those queued here, unless a group queued elsewhere is further behind
+    /// by more than one lag (then that one); inside the group, the next
+    /// queued task from its cursor, wherever it is queued (a steal when
+    /// that is another CPU).
+    pub fn pick(&self, me: usize) -> Option<Picked> {
+        for _ in 0..4 {
+            let local = self.best(&self.cpus[me].groups, Some(me));
+            let global = self.best(&self.active, None);
+            let g = match (local, global) {
+                (Some((gl, vl)), Some((_, vg))) if vl <= vg.saturating_add(self.lag()) => gl,
+                (_, Some((gg, _))) => gg,
+                (Some((gl, _)), None) => gl,
+                (None, None) => return None,
+            };
+            if let Some(p) = self.claim_in(g) {
+                let grp = &self.groups[g];
+                grp.running.fetch_add(1, Ordering::AcqRel);
+                grp.switches.fetch_add(1, Ordering::Relaxed);
+                self.vmin
+                    .fetch_max(grp.vruntime.load(Ordering::Acquire), Ordering::AcqRel);
+                self.cpus[me]
+                    .current_group
+                    .store(g as u32, Ordering::Release);
+                return Some(p);
+            }
+            // The counters ran ahead of the tasks (a queueing in flight, or
+            // a claim not yet counted down): look again.
+        }
+        None
+    }
+
+    /// Claims the next queued task of group `g` in its cursor's order,
+    /// wherever it is queued (strict round robin inside the group: with
+    /// five tasks on two CPUs, tasks kept to their CPU's queue would get
+    /// a third or a half of a CPU each), moving the group's cursor.
+    fn claim_in(&self, g: usize) -> Option<Picked> {
+        let grp = &self.groups[g];
+        grp.members.pick(|t| {
+            let task = self.tasks.get(t as usize)?;
+            let w = task.load();
+            if !w.queued() || w.group() != g {
+                return None;
+            }
+            let payload = task.claim(w)?;
+            let home = w.home();
+            self.cpus[home].groups.decrement(g, &grp.queued_on[home]);
+            self.active.decrement(g, &grp.queued);
+            self.cpus[home].load.fetch_sub(1, Ordering::SeqCst);
+            self.queued.fetch_sub(1, Ordering::SeqCst);
+            Some(Picked {
+                task: t as usize,
+                group: g,
+                payload,
+                from: home,
+            })
+        })
+    }
+
+    /// The task picked on `me` stopped running after `cycles` TSC cycles:
+    /// its group's virtual time moves on by `cycles` at its weight.
+    pub fn put(&self, me: usize, g: usize, cycles: u64) {
+        let grp = &self.groups[g];
+        let w = u64::from(grp.weight.load(Ordering::Relaxed).max(1));
+        let dv = (u128::from(cycles) * u128::from(self.cfg.unit_weight) / u128::from(w)) as u64;
+        grp.vruntime.fetch_add(dv, Ordering::AcqRel);
+        grp.cycles.fetch_add(cycles, Ordering::Relaxed);
+        grp.running.fetch_sub(1, Ordering::AcqRel);
+        self.cpus[me]
+            .current_group
+            .store(NO_GROUP, Ordering::Release);
+    }
+
+    // ---- preemption ----
+
+    /// The slice a task may run before a waiting one gets the CPU: shorter
+    /// as more tasks wait per CPU, never below one tick.
+    pub fn slice(&self) -> u64 {
+        let waiting = u64::from(self.queued.load(Ordering::Relaxed));
+        let per_cpu = waiting.div_ceil(self.online() as u64).max(1);
+        (MAX_SLICE_TICKS / per_cpu).max(1) * self.cfg.tick_cycles
+    }
+
+    /// A tick on `me`, whose task has run `ran` cycles since it was picked:
+    /// whether it should give way (also recorded as `me`'s need-resched).
+    pub fn tick(&self, me: usize, ran: u64) -> bool {
+        let due = self.queued.load(Ordering::Relaxed) > 0 && ran >= self.slice();
+        if due {
+            self.set_need_resched(me);
+        }
+        due
+    }
+
+    pub fn set_need_resched(&self, c: usize) {
+        self.cpus[c].need_resched.store(true, Ordering::Release);
+    }
+
+    /// Whether `me` was asked to reschedule (and clears the request).
+    pub fn take_need_resched(&self, me: usize) -> bool {
+        self.cpus[me].need_resched.load(Ordering::Relaxed)
+            && self.cpus[me].need_resched.swap(false, Ordering::AcqRel)
+    }
+
+    // ---- idling ----
+
+    /// `me` found nothing to run and is about to halt: announces it, then
+    /// says whether halting is right (nothing was queued meanwhile). Every
+    /// queueing after this point sees the flag and wakes us (Dekker's
+    /// pattern on `idle` and `queued`, both SeqCst).
+    pub fn idle_enter(&self, me: usize) -> bool {
+        self.cpus[me].idle.store(true, Ordering::SeqCst);
+        self.queued.load(Ordering::SeqCst) == 0
+    }
+
+    /// `me` stops idling (woken, or it did not halt).
+    pub fn idle_exit(&self, me: usize) {
+        self.cpus[me].idle.store(false, Ordering::SeqCst);
+    }
+
+    /// Tasks queued now (all CPUs).
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed) as usize
+    }
+
+    /// Tasks queued on CPU `c`.
+    pub fn load_of(&self, c: usize) -> usize {
+        self.cpus[c].load.load(Ordering::Relaxed) as usize
+    }
+}
