@@ -29,6 +29,7 @@ fn check_timers() -> bool {
 
 /// Boot CPU, interrupts on, every CPU started.
 pub fn kmain() -> ! {
+    crate::time::init();
     let ticking = check_timers();
     match crate::cmdline::value("test") {
         Some("boot") => finish_test("boot test", ticking, BOOT_TEST_PASSED),

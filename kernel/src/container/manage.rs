@@ -105,7 +105,7 @@ pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
     // Frozen members must run to die.
     c.set_paused(false);
     loop {
-        for m in c.procs.entries() {
+        for m in c.member_procs() {
             lifecycle::kill_member(&m);
         }
         let g = c.emptied_lock.lock();
@@ -136,7 +136,9 @@ pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
 pub fn pause(caller: &Proc, id: i32) -> Result<(), Errno> {
     let c = target(caller, id)?;
     c.set_paused(true);
-    let mut running = c.procs.entries();
+    // Members on a CPU now reach the freezer at once, not at their next tick.
+    crate::proc::sched::kick_group(c.id);
+    let mut running = c.member_procs();
     loop {
         running.retain(|p| p.state() == State::Running && p.vstate() != proc_state::FROZEN);
         if running.is_empty() || !c.is_paused() {

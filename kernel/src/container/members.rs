@@ -54,7 +54,7 @@ pub fn release_place(c: &Container) {
 /// Records `p` (complete, not yet started) in its container's reference
 /// table; a process forked into a container being destroyed is killed.
 pub fn enter(p: &Arc<Proc>, c: &Container) {
-    if let Some(i) = c.procs.insert(p.clone()) {
+    if let Some(i) = c.members().insert(p.slot as u32) {
         p.ref_index.store(i, Ordering::Relaxed);
     }
     fence(Ordering::SeqCst);
@@ -68,7 +68,8 @@ pub fn enter(p: &Arc<Proc>, c: &Container) {
 /// there as a zombie until reaped.
 pub fn exit(p: &Proc) {
     let c = p.container();
-    drop(c.procs.remove(p.ref_index.load(Ordering::Relaxed)));
+    c.members()
+        .remove(p.ref_index.load(Ordering::Relaxed), p.slot as u32);
     release_place(&c);
 }
 
@@ -83,7 +84,7 @@ fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
             return Err(e);
         }
     }
-    let Some(i) = to.procs.insert(p.clone()) else {
+    let Some(i) = to.members().insert(p.slot as u32) else {
         if let Some(mm) = p.lock_mm().as_mut() {
             // Back to where its frames were charged a moment ago.
             let _ = mm.move_to(from.mem.clone(), p.vpid.load(Ordering::Relaxed));
@@ -91,7 +92,8 @@ fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
         release_place(to);
         return Err(Errno::EAGAIN);
     };
-    drop(from.procs.remove(p.ref_index.load(Ordering::Relaxed)));
+    from.members()
+        .remove(p.ref_index.load(Ordering::Relaxed), p.slot as u32);
     p.ref_index.store(i, Ordering::Relaxed);
     *p.ctr.lock() = to.clone();
     p.vpid.store(vpid, Ordering::Relaxed);

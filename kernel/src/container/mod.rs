@@ -19,7 +19,6 @@
 //! freeze) are in `members.rs`; create, update, destroy, pause, resume and
 //! listings in `manage.rs`; the console logs in `log.rs`.
 
-pub mod reftable;
 pub mod spec;
 
 #[cfg(target_os = "none")]

@@ -4,14 +4,13 @@ use alloc::sync::Arc;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, Ordering};
 
 use berth_abi::container::*;
-use berth_abi::limits::NPROC;
 
 use super::files::FileTable;
-use super::reftable::RefTable;
 use super::spec::{self, Limits};
 use crate::file::view::View;
 use crate::mm::account::MemAccount;
 use crate::proc::Proc;
+use crate::sched::members::Members;
 use crate::sync::{SpinLock, WaitQueue};
 
 /// A container (the host is container 0).
@@ -38,14 +37,10 @@ pub struct Container {
     deny: [AtomicU64; DENY_WORDS],
     /// Frames charged to it and its page limit.
     pub mem: Arc<MemAccount>,
-    /// `procReferenceTable`: its live members.
-    pub procs: RefTable<Arc<Proc>>,
     /// Members from join/fork to exit (what the process limit counts).
     live: AtomicU32,
     /// Its pid numbering: the next pid handed out inside it.
     next_vpid: AtomicI32,
-    pub cycles: AtomicU64,
-    pub switches: AtomicU64,
     denied: AtomicU64,
     denied_by_call: [AtomicU32; DENIED_COUNTED_CALLS],
     hostname: SpinLock<[u8; HOSTNAME_LEN]>,
@@ -61,6 +56,9 @@ static SERIAL: AtomicU64 = AtomicU64::new(1);
 
 impl Container {
     fn new(id: i32, name: &[u8], flags: u32, limits: &Limits) -> Container {
+        // Its id is free (create holds MANAGE), so no process of an
+        // earlier container of that id is left in the scheduler's group.
+        crate::proc::sched::reset_group(id, limits.cpu_weight);
         let mut n = [0u8; CONTAINER_NAME_LEN];
         n[..name.len()].copy_from_slice(name);
         let mut hostname = [0u8; HOSTNAME_LEN];
@@ -94,11 +92,8 @@ impl Container {
             max_procs: AtomicU32::new(limits.max_procs),
             deny: core::array::from_fn(|i| AtomicU64::new(limits.deny[i])),
             mem,
-            procs: RefTable::new(NPROC),
             live: AtomicU32::new(0),
             next_vpid: AtomicI32::new(1),
-            cycles: AtomicU64::new(0),
-            switches: AtomicU64::new(0),
             denied: AtomicU64::new(0),
             denied_by_call: core::array::from_fn(|_| AtomicU32::new(0)),
             hostname: SpinLock::new("hostname", hostname),
@@ -108,6 +103,22 @@ impl Container {
                 crate::param::CONTAINER_MAX_FILES
             }),
         }
+    }
+
+    /// `procReferenceTable`: its live members, as process slots (the
+    /// scheduler's table for its group, whose cursor is its round robin).
+    pub fn members(&self) -> &'static Members {
+        crate::proc::sched::members(self.id)
+    }
+
+    /// Its live members now (a snapshot).
+    pub fn member_procs(&self) -> alloc::vec::Vec<Arc<Proc>> {
+        self.members()
+            .entries()
+            .into_iter()
+            .filter_map(|slot| crate::proc::table::PROCS.get(slot as usize))
+            .filter(|p| p.ctr_serial.load(Ordering::Acquire) == self.serial)
+            .collect()
     }
 
     pub fn is_host(&self) -> bool {
@@ -199,6 +210,7 @@ impl Container {
 
     pub(super) fn set_limits(&self, l: &Limits) {
         self.cpu_weight.store(l.cpu_weight, Ordering::Relaxed);
+        crate::proc::sched::set_weight(self.id, l.cpu_weight);
         self.max_procs.store(l.max_procs, Ordering::Relaxed);
         self.mem.set_limit(l.max_pages);
         for (w, v) in self.deny.iter().zip(l.deny) {
@@ -226,6 +238,7 @@ impl Container {
     /// Its row for `containers()`.
     pub fn info(&self) -> ContainerInfo {
         let l = self.limits();
+        let (cycles, switches) = crate::proc::sched::group_counts(self.id);
         ContainerInfo {
             id: self.id,
             state: if !self.is_alive() {
@@ -241,8 +254,8 @@ impl Container {
             procs: self.live_members(),
             max_pages: l.max_pages,
             pages: self.mem.pages(),
-            cycles: self.cycles.load(Ordering::Relaxed),
-            switches: self.switches.load(Ordering::Relaxed),
+            cycles,
+            switches,
             open_files: self.files.count() as u64,
             denied: self.denied.load(Ordering::Relaxed),
             denied_by_call: core::array::from_fn(|i| {

@@ -18,7 +18,7 @@ use alloc::string::String;
 use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use berth_abi::errno::Errno;
 use berth_abi::exit::ExitCode;
@@ -29,10 +29,11 @@ use super::table::PROCS;
 use super::{sched, Identity, KernelStack, Proc, State};
 use crate::arch::x86_64::fpu::FpuState;
 use crate::arch::x86_64::trap::TrapFrame;
-use crate::arch::x86_64::{debug_exit, paging, percpu, switch};
+use crate::arch::x86_64::{cpu, debug_exit, paging, percpu, switch};
 use crate::container::{self, members, Container};
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
+use crate::sched::wake::RunState;
 use crate::sync::list::Link;
 use crate::sync::{SleepLock, SpinLock, WaitQueue};
 
@@ -70,8 +71,9 @@ fn new_proc(
     Ok(Arc::new(Proc {
         pid: b.pid,
         slot: b.slot,
-        state: AtomicU8::new(State::Embryo as u8),
+        run: RunState::new(),
         sched_lock: SpinLock::new("proc", ()),
+        on_cpu: AtomicI32::new(0),
         killed: AtomicBool::new(false),
         container: AtomicI32::new(b.ctr.id),
         ctr_serial: AtomicU64::new(b.ctr.serial),
@@ -113,10 +115,8 @@ fn publish(p: &Arc<Proc>) {
 }
 
 fn start(p: &Arc<Proc>) {
-    let g = p.sched_lock.lock();
     p.set_state(State::Runnable);
-    sched::enqueue(p.clone());
-    drop(g);
+    sched::enqueue(p);
 }
 
 /// Creates pid 1 running `program` with `args`, its fds 0-2 on the console.
@@ -383,8 +383,7 @@ pub fn reap_container(serial: u64) {
 
 /// Marks `p` killed and wakes it (kill, ^C, destroying its container).
 pub fn kill_member(p: &Arc<Proc>) {
-    p.killed.store(true, Ordering::Release);
-    sched::make_runnable_if_sleeping(p.clone());
+    sched::kill(p);
 }
 
 /// The console's foreground process group (0: none), and the serial of
@@ -481,6 +480,14 @@ pub fn interrupt_foreground() -> usize {
 
 /// Exit status of a killed process.
 pub fn exit_killed(p: Arc<Proc>) -> ! {
+    // Noticed on the way back from a trap or system call, with interrupts
+    // off: exit sleeps (closing files, the log), so it runs with them on.
+    assert_eq!(
+        percpu::this_cpu().irq_off_depth.get(),
+        0,
+        "exit with locks held"
+    );
+    cpu::enable_interrupts();
     exit(p, KILLED_STATUS)
 }
 

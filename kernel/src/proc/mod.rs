@@ -1,11 +1,12 @@
 //! Processes: the process object, its states and "the current process".
 //!
 //! A process is an `Arc<Proc>`. Who may touch what:
-//! - `state` is the scheduler's word: it changes only under `sched_lock`
-//!   (xv6's `p->lock`), which a process holds across its switch to the
-//!   scheduler, so no other CPU can resume it before its registers are
-//!   saved. `claim` semantics: a CPU runs a process only after moving it
-//!   from `Runnable` to `Running` under that lock.
+//! - `run` (its state) is the scheduler's word: only the process itself
+//!   leaves `Running`, and wakers move it from `Sleeping` to `Runnable`
+//!   with a compare-exchange, without a lock (`crate::sched::wake`).
+//!   `sched_lock` is the "still on a CPU" token: held from a process's
+//!   decision to stop running until its registers are saved, and taken by
+//!   the CPU that resumes it, so no CPU resumes a stack still in use.
 //! - `killed` and `cpu` are atomics anyone may read.
 //! - `mm`, `files` and `fs` (its view and cwd) belong to the process itself
 //!   (only it runs on its kernel stack). `files` and `fs` sit under small
@@ -21,7 +22,8 @@
 //!   process stays alive and how it takes itself off).
 //!
 //! There is no lock over all processes: see `table.rs` for how slots and
-//! pids are handed out and `sched.rs` for the per-CPU run queues.
+//! pids are handed out and `sched.rs` (with `crate::sched`) for the
+//! per-CPU run queues.
 
 pub mod elf;
 #[cfg(target_os = "none")]

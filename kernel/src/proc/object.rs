@@ -5,7 +5,7 @@ use alloc::sync::{Arc, Weak};
 use alloc::vec::Vec;
 use core::cell::UnsafeCell;
 use core::ops::{Deref, DerefMut};
-use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
 use berth_abi::syscall::proc_state;
 
@@ -16,6 +16,7 @@ use crate::file::view::ProcFs;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
 use crate::param::KSTACK_PAGES;
+use crate::sched::wake::RunState;
 use crate::sync::list::{Link, Linked};
 use crate::sync::{SleepLock, SleepLockGuard, SpinLock, WaitQueue};
 
@@ -80,9 +81,14 @@ pub struct Proc {
     pub pid: i32,
     /// Slot index in the process table.
     pub slot: usize,
-    pub(super) state: AtomicU8,
-    /// Held across the switch to the scheduler; guards `state` changes.
+    /// Its run state (`sched::wake`: wakers change it without a lock).
+    pub(crate) run: RunState,
+    /// The "still on a CPU" token, held from a process's decision to stop
+    /// running until its registers are saved (see `sched.rs`).
     pub sched_lock: SpinLock<()>,
+    /// 1 + the CPU running it, 0 when it runs nowhere (catches a process
+    /// resumed on two CPUs).
+    pub(crate) on_cpu: AtomicI32,
     pub killed: AtomicBool,
     /// The container it belongs to (the host's for host processes). Only
     /// the process itself changes it (join, leave), with `container`,
@@ -188,13 +194,13 @@ impl Proc {
     }
 
     pub fn state(&self) -> State {
-        State::from_u8(self.state.load(Ordering::Acquire))
+        State::from_u8(self.run.get())
     }
 
-    /// Changes the state; the caller holds `sched_lock`.
+    /// A state change only the process's owner makes (see `sched::wake`):
+    /// the process itself, or the code starting or running it.
     pub(crate) fn set_state(&self, s: State) {
-        debug_assert!(self.sched_lock.holding());
-        self.state.store(s as u8, Ordering::Release);
+        self.run.set(s as u8);
     }
 
     pub fn killed(&self) -> bool {

@@ -1,30 +1,43 @@
-//! Per-CPU scheduling: run queues, the scheduler loop, sleep and wakeup.
+//! The kernel side of scheduling: each CPU's scheduler loop, the switch
+//! hand-off, and sleep / wakeup / yield / exit for processes. The policy
+//! (which process runs where) is `crate::sched`, plain lock-free data
+//! structures tested on the host; this file drives them and does what
+//! needs the hardware (CR3, TSS, FPU, the register switch, IPIs).
 //!
-//! Each CPU owns a run queue (its own small lock, never a global one) and
-//! runs its own scheduler loop on its boot stack. A runnable process sits
-//! on exactly one queue. Placement: a woken process goes back to the CPU it
-//! last ran on unless that queue is longer than the shortest by two or more,
-//! in which case it goes to the shortest; a CPU whose queue is empty steals
-//! from the longest. Sending a reschedule IPI wakes a halted target CPU.
-//! Each queue reserves room for `NPROC` processes before its CPU starts
-//! scheduling: a process is on at most one run queue, at most once (it is
-//! queued when it becomes `Runnable` and taken off to run), so `enqueue`
-//! never grows a queue and never allocates.
+//! **Tasks and groups.** A process is task `p.slot` (its process-table
+//! slot, a stable pool) of group `p.container` (its container's id). A
+//! runnable process is queued with a counted reference as the task's
+//! payload (`Arc::into_raw`); the CPU whose claim wins takes it back
+//! (`Arc::from_raw`). Reaping a process retires its task, so its slot's
+//! next queueing has a new generation.
 //!
-//! The hand-off follows xv6: a process that gives up the CPU takes its own
-//! `sched_lock`, sets its state and switches to its CPU's scheduler, which
-//! releases the lock only after the switch; a CPU about to run a process
-//! takes the same lock and checks the state is still `Runnable`. So a
-//! process is never resumed before its registers are saved, and a wakeup
-//! that races with going to sleep simply waits for the lock.
+//! **The hand-off.** A process's `sched_lock` is the "still on a CPU"
+//! token: a process about to stop running (yield, sleep, exit) takes it,
+//! and it is released only on the other side of the switch, once the
+//! registers are saved; a CPU about to resume a claimed process takes it
+//! first. So a process woken while its CPU is still switching away (wakeups
+//! take no lock: `sched::wake`) is not resumed on a stack still in use. The
+//! held lock crosses each switch as a value, [`HandOff`], left in the
+//! CPU's hand-off slot by one side and taken (and dropped, releasing the
+//! lock) by the other; a debug-style check that costs one atomic swap
+//! (`on_cpu`) catches a process running on two CPUs.
+//!
+//! **Preemption.** Each tick asks the policy whether the running process's
+//! slice is over (slices shrink with load); a reschedule IPI marks its
+//! target too. The mark is honoured at the end of the interrupt, on the way
+//! back to the interrupted code ([`preempt_if_asked`]). Killed processes and
+//! the freezer are handled there too, with interrupts on.
+//!
+//! **Clock.** The TSC is read once per switch (`stamp`): the time a
+//! process ran is from its switch-in stamp to the next one, so the
+//! accounting and (later) the tracing probes share one read.
 //!
 //! Wait queues ([`Waiters`]) are intrusive lists (`sync::list`) through
 //! each process's `wait_link`, so sleeping and waking never allocate (they
-//! run under `mm::heap::NoAlloc`, which panics if they do). Lock order: a
-//! process's `sched_lock` → a wait-queue lock → a run-queue lock. Sleeping
-//! links the process onto the queue under both its `sched_lock` and the
-//! queue's lock; a waker takes one process off under the queue lock, drops
-//! it, then takes that process's `sched_lock` to make it runnable.
+//! run under `mm::heap::NoAlloc`, which panics if they do); neither does
+//! anything here on the schedule, wakeup or timer paths (the policy's
+//! structures are allocated once, at the first CPU's start). Lock order: a
+//! wait condition's lock → a process's `sched_lock` → a wait-queue lock.
 //!
 //! Why no wait-queue pointer ever dangles: a queue holds one counted
 //! reference to each process on it (`Arc::into_raw` on linking, `from_raw`
@@ -33,239 +46,329 @@
 //! links itself only inside `sleep_on(w)` and, before returning, takes itself
 //! off `w` in O(1) if no wakeup did (woken by `kill`), so it is on at most one
 //! queue, and `w` (borrowed for the whole call) outlives its being on it.
-//!
-//! The container-fair, lock-free selection of a later milestone replaces
-//! the queue discipline, not this hand-off.
 
-use alloc::collections::VecDeque;
 use alloc::sync::Arc;
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 
+use berth_abi::container::{CPU_WEIGHT_DEFAULT, MAX_CONTAINERS};
 use berth_abi::limits::NPROC;
 use crossbeam_utils::CachePadded;
+use spin::Once;
 
 use super::{Proc, State};
-use crate::arch::x86_64::{apic, cpu, idt, percpu, switch};
+use crate::arch::x86_64::{apic, cpu, idt, percpu, switch, tsc};
 use crate::mm::heap::NoAlloc;
-use crate::param::MAX_CPUS;
+use crate::param::{MAX_CPUS, TICKS_PER_SEC};
+use crate::sched::{wake, Config, Scheduler};
 use crate::sync::list::ArcList;
 use crate::sync::{SpinLock, SpinLockGuard};
 
-/// Scheduler state of one CPU.
+static POLICY: Once<Scheduler> = Once::new();
+
+/// Builds the policy's tables (the only allocation it makes). Called by
+/// the boot CPU with interrupts off, before any other CPU starts: built
+/// lazily instead, an interrupt on the building CPU that looked at the
+/// policy would wait for itself.
+pub fn init() {
+    POLICY.call_once(|| {
+        Scheduler::new(Config {
+            cpus: MAX_CPUS,
+            groups: MAX_CONTAINERS + 1,
+            tasks: NPROC,
+            unit_weight: CPU_WEIGHT_DEFAULT,
+            tick_cycles: (tsc::hz() / TICKS_PER_SEC).max(1),
+        })
+    });
+}
+
+fn policy() -> &'static Scheduler {
+    POLICY.get().expect("scheduler used before sched::init")
+}
+
+/// A process's `sched_lock`, held across one switch: taken on one stack,
+/// released (by dropping this) on the other. `requeue`: the process yielded
+/// and goes back on a run queue once it is off the CPU.
+struct HandOff {
+    proc: Arc<Proc>,
+    requeue: bool,
+}
+
+impl HandOff {
+    /// Takes `p`'s `sched_lock` (waiting, if its last CPU is still
+    /// switching away from it) for one switch.
+    fn lock(p: &Arc<Proc>, requeue: bool) -> HandOff {
+        core::mem::forget(p.sched_lock.lock());
+        HandOff {
+            proc: p.clone(),
+            requeue,
+        }
+    }
+}
+
+impl Drop for HandOff {
+    fn drop(&mut self) {
+        // SAFETY: `lock` took this lock and forgot the guard; the HandOff is
+        // dropped once, on the CPU the switch brought it to, which is where
+        // the lock's interrupt-off depth was carried (it crosses the switch
+        // with interrupts off, as xv6's p->lock does).
+        unsafe { self.proc.sched_lock.force_unlock() };
+    }
+}
+
+/// The scheduler state of one CPU, touched only by that CPU with
+/// interrupts off (through [`this`]).
 struct CpuSched {
-    queue: SpinLock<VecDeque<Arc<Proc>>>,
-    /// Length of `queue`, readable without its lock (placement heuristics only).
-    len: AtomicUsize,
-    /// The process running here. Written only by this CPU with interrupts off.
+    /// The process running here.
     current: UnsafeCell<Option<Arc<Proc>>>,
     /// The scheduler loop's saved stack pointer.
     scheduler_rsp: UnsafeCell<u64>,
-    /// Whether this CPU is halted waiting for work.
-    idle: AtomicBool,
+    /// The lock crossing the switch in progress (see [`HandOff`]).
+    handoff: UnsafeCell<Option<HandOff>>,
+    /// TSC at the last switch (or wake from idle).
+    stamp: Cell<u64>,
     /// Whether the scheduler loop has started here.
     started: AtomicBool,
-    /// Interrupt-enable state saved across a switch (xv6's intena).
-    _pad: Cell<u8>,
 }
 
-// SAFETY: `current` and `scheduler_rsp` are touched only by the owning CPU
-// with interrupts off; the rest is atomics or behind the queue's lock.
+// SAFETY: every field but `started` is touched only by the owning CPU
+// with interrupts off (the type's contract, kept by `this()`).
 unsafe impl Sync for CpuSched {}
 
 #[allow(clippy::declare_interior_mutable_const)]
-const EMPTY: CachePadded<CpuSched> = CachePadded::new(CpuSched {
-    queue: SpinLock::new("runqueue", VecDeque::new()),
-    len: AtomicUsize::new(0),
+const IDLE_CPU: CachePadded<CpuSched> = CachePadded::new(CpuSched {
     current: UnsafeCell::new(None),
     scheduler_rsp: UnsafeCell::new(0),
-    idle: AtomicBool::new(false),
+    handoff: UnsafeCell::new(None),
+    stamp: Cell::new(0),
     started: AtomicBool::new(false),
-    _pad: Cell::new(0),
 });
-static CPUS: [CachePadded<CpuSched>; MAX_CPUS] = [EMPTY; MAX_CPUS];
+static CPUS: [CachePadded<CpuSched>; MAX_CPUS] = [IDLE_CPU; MAX_CPUS];
 
+/// This CPU's scheduler state: the one accessor, for the owning CPU only.
 fn this() -> &'static CpuSched {
     &CPUS[percpu::cpu_index()]
 }
 
+/// Runs `f` on this CPU's state with interrupts off (so nothing else on
+/// this CPU, and no migration, can come between).
+fn with_this<R>(f: impl FnOnce(&'static CpuSched) -> R) -> R {
+    percpu::push_irq_off();
+    let r = f(this());
+    percpu::pop_irq_off();
+    r
+}
+
 /// The process running on this CPU.
 pub fn current() -> Option<Arc<Proc>> {
-    percpu::push_irq_off();
     // SAFETY: own CPU, interrupts off.
-    let p = unsafe { (*this().current.get()).clone() };
-    percpu::pop_irq_off();
-    p
+    with_this(|c| unsafe { (*c.current.get()).clone() })
 }
 
 /// The pid of the process running on this CPU (no reference count traffic).
 pub fn current_pid() -> Option<i32> {
-    percpu::push_irq_off();
     // SAFETY: own CPU, interrupts off.
-    let p = unsafe { (*this().current.get()).as_ref().map(|p| p.pid) };
-    percpu::pop_irq_off();
-    p
+    with_this(|c| unsafe { (*c.current.get()).as_ref().map(|p| p.pid) })
 }
 
-/// Chooses the CPU a runnable process should queue on.
-fn place(p: &Proc) -> usize {
-    let online = percpu::online_count().max(1);
-    let last = p.cpu.load(Ordering::Relaxed);
-    let shortest = (0..online)
-        .filter(|&c| CPUS[c].started.load(Ordering::Acquire))
-        .min_by_key(|&c| CPUS[c].len.load(Ordering::Relaxed))
-        .unwrap_or(0);
-    if last >= 0 && (last as usize) < online && CPUS[last as usize].started.load(Ordering::Acquire)
-    {
-        let l = last as usize;
-        if CPUS[l].len.load(Ordering::Relaxed) < CPUS[shortest].len.load(Ordering::Relaxed) + 2 {
-            return l;
+/// The TSC value of this CPU's last switch (what the running process's
+/// time is measured from).
+pub fn switch_stamp() -> u64 {
+    with_this(|c| c.stamp.get())
+}
+
+// ---- the policy's view of processes and containers ----
+
+/// Readies container `id`'s group for a new container of weight `w`.
+pub fn reset_group(id: i32, w: u32) {
+    policy().reset_group(id as usize, w);
+}
+
+pub fn set_weight(id: i32, w: u32) {
+    policy().set_weight(id as usize, w);
+}
+
+/// Container `id`'s `procReferenceTable` (task ids are process slots).
+pub fn members(id: i32) -> &'static crate::sched::members::Members {
+    &policy().group(id as usize).members
+}
+
+/// TSC cycles container `id`'s processes ran, and their switch-ins.
+pub fn group_counts(id: i32) -> (u64, u64) {
+    let g = policy().group(id as usize);
+    (
+        g.cycles.load(Ordering::Relaxed),
+        g.switches.load(Ordering::Relaxed),
+    )
+}
+
+/// Ends process slot `slot`'s use by a reaped process.
+pub fn retire_task(slot: usize) {
+    policy().task(slot).retire();
+}
+
+/// Asks every CPU running a process of container `id` to reschedule now
+/// (pause: its members reach the freezer without waiting for a tick).
+pub fn kick_group(id: i32) {
+    let me = percpu::cpu_index();
+    for c in policy().cpus_running(id as usize) {
+        policy().set_need_resched(c);
+        if c != me {
+            send_reschedule(c);
         }
     }
-    shortest
 }
 
-/// Puts a runnable process on a run queue and pokes that CPU if it idles.
-/// The caller holds `p.sched_lock` and has set the state to `Runnable`.
-pub fn enqueue(p: Arc<Proc>) {
-    let target = place(&p);
-    let q = &CPUS[target];
-    {
-        let mut queue = q.queue.lock();
-        queue.push_back(p);
-        // SeqCst store, then SeqCst load of `idle`: with the idle CPU's
-        // SeqCst store of `idle` and load of `len` (run_scheduler), one of
-        // the two sees the other's store, so either that CPU finds the
-        // process or we send the IPI (a Relaxed store here could be passed
-        // by the load below, and both would miss).
-        q.len.store(queue.len(), Ordering::SeqCst);
-    }
-    if target != percpu::cpu_index() && q.idle.load(Ordering::SeqCst) {
-        apic::send_ipi(
-            percpu::cpu(target).apic_id.load(Ordering::Relaxed),
-            idt::VECTOR_RESCHEDULE,
-        );
-    }
+fn send_reschedule(c: usize) {
+    apic::send_ipi(
+        percpu::cpu(c).apic_id.load(Ordering::Relaxed),
+        idt::VECTOR_RESCHEDULE,
+    );
 }
 
-fn pop_own() -> Option<Arc<Proc>> {
-    let me = this();
-    let mut q = me.queue.lock();
-    let p = q.pop_front();
-    me.len.store(q.len(), Ordering::Relaxed);
-    p
-}
-
-fn steal() -> Option<Arc<Proc>> {
+/// Puts a runnable process on a run queue; an idle CPU it went to (or
+/// that must steal it) gets a reschedule IPI. The caller made it
+/// `Runnable` (the winner of its wakeup, or its own yield or start).
+pub fn enqueue(p: &Arc<Proc>) {
+    percpu::push_irq_off();
     let me = percpu::cpu_index();
-    let victim = (0..percpu::online_count())
-        .filter(|&c| c != me)
-        .max_by_key(|&c| CPUS[c].len.load(Ordering::Relaxed))?;
-    if CPUS[victim].len.load(Ordering::Relaxed) == 0 {
-        return None;
+    let last = p.cpu.load(Ordering::Relaxed);
+    let prefer = if last >= 0 { last as usize } else { me };
+    let group = p.container.load(Ordering::Acquire) as usize;
+    let payload = Arc::into_raw(p.clone()) as usize;
+    if let Some(c) = policy().enqueue(p.slot, group, prefer, me, payload) {
+        send_reschedule(c);
     }
-    let mut q = CPUS[victim].queue.lock();
-    let p = q.pop_back();
-    CPUS[victim].len.store(q.len(), Ordering::Relaxed);
-    p
+    percpu::pop_irq_off();
 }
+
+// ---- the scheduler loop ----
 
 /// This CPU's scheduler loop. Never returns.
 pub fn run_scheduler() -> ! {
-    let me = this();
-    // Before `started`, which lets `place` pick this queue (module header).
-    me.queue.lock().reserve(NPROC);
-    me.started.store(true, Ordering::Release);
+    let s = policy();
+    let me = percpu::cpu_index();
+    s.set_online(percpu::online_count().max(me + 1));
+    this().started.store(true, Ordering::Release);
+    this().stamp.set(cpu::rdtsc());
     loop {
         // Let interrupts in between picks so a wakeup IPI or tick can land.
         cpu::enable_interrupts();
-        let Some(p) = pop_own().or_else(steal) else {
-            cpu::disable_interrupts();
-            me.idle.store(true, Ordering::SeqCst);
-            // Re-check after announcing idleness: an enqueue that missed the
-            // flag has already put its process where we look now.
-            if me.len.load(Ordering::SeqCst) == 0 {
+        cpu::disable_interrupts();
+        let Some(pick) = s.pick(me) else {
+            if s.idle_enter(me) {
+                // `sti; hlt`: an IPI sent after our flag went up ends the halt.
                 cpu::wait_for_interrupt();
+                cpu::disable_interrupts();
+                this().stamp.set(cpu::rdtsc());
             }
-            me.idle.store(false, Ordering::SeqCst);
+            s.idle_exit(me);
             continue;
         };
-        let guard = p.sched_lock.lock();
-        if p.state() != State::Runnable {
-            drop(guard);
-            continue;
-        }
-        p.set_state(State::Running);
-        p.cpu.store(percpu::cpu_index() as i32, Ordering::Relaxed);
-        let ctr = p.container();
-        if !ctr.is_host() && crate::container::log::scheduler_log_on() {
-            crate::container::log::scheduling(ctr.id, p.vpid.load(Ordering::Relaxed));
-        }
-        let switched_in = crate::arch::x86_64::cpu::rdtsc();
-        let top = p.kstack.top();
-        let c = percpu::this_cpu();
-        c.kernel_stack_top.set(top);
-        // SAFETY: own CPU's TSS; `top` is the top of the process's kernel stack.
-        unsafe { c.tables.set_rsp0(top) };
-        let root = p.page_root.load(Ordering::Relaxed);
-        if root != 0 {
-            // SAFETY: a process's page_root names its live table: it changes
-            // only while the process runs (exec, exit, with interrupts off),
-            // and the old table is freed after; we hold its sched_lock, so it
-            // is not running.
-            unsafe { crate::arch::x86_64::paging::activate_root(root) };
-        }
-        // SAFETY: we hold the process's sched_lock; nobody else touches its FPU image.
-        unsafe { (*p.fpu.get()).restore() };
-        let target_rsp = p.saved_rsp.get();
-        // SAFETY: own CPU, interrupts off (we hold sched_lock).
-        unsafe { *me.current.get() = Some(p.clone()) };
-        core::mem::forget(guard);
-        // SAFETY: the process's saved stack pointer was stored by its last
-        // switch-out (or built by prepare_first_entry) under the sched_lock
-        // we now hold, and it runs on no other CPU (state was Runnable).
-        unsafe { switch::switch(me.scheduler_rsp.get(), *target_rsp) };
-        // Back from the process, which switched out holding its sched_lock.
-        crate::arch::x86_64::paging::activate_kernel_table();
-        ctr.cycles.fetch_add(
-            crate::arch::x86_64::cpu::rdtsc().wrapping_sub(switched_in),
-            Ordering::Relaxed,
-        );
-        ctr.switches.fetch_add(1, Ordering::Relaxed);
-        drop(ctr);
-        // SAFETY: own CPU, interrupts off.
-        let prev = unsafe { (*me.current.get()).take() };
-        if let Some(prev) = prev {
-            // SAFETY: its sched_lock is still held (taken before it switched to us),
-            // and the kernel never uses the FPU, so the registers are its state.
-            unsafe { (*prev.fpu.get()).save() };
-            // SAFETY: the process took this lock before switching to us, on this CPU.
-            unsafe { prev.sched_lock.force_unlock() };
-        }
+        // SAFETY: the payload is the counted reference `enqueue` leaked for
+        // this queueing, and only the CPU whose claim won gets it.
+        let p = unsafe { Arc::from_raw(pick.payload as *const Proc) };
+        run(me, p, pick.group);
     }
 }
 
-/// Switches from the current process to this CPU's scheduler. The caller
-/// holds the process's `sched_lock` (and no other lock) and has set its state.
-fn switch_to_scheduler(p: &Proc) {
-    let c = percpu::this_cpu();
+/// Runs claimed process `p` (of `group`) on this CPU until it gives the CPU back.
+fn run(me: usize, p: Arc<Proc>, group: usize) {
+    let c = this();
+    // Waits here while its last CPU is still saving its registers.
+    let handoff = HandOff::lock(&p, false);
+    assert_eq!(
+        p.state(),
+        State::Runnable,
+        "claimed a process that is not runnable"
+    );
+    let before = p.on_cpu.swap(me as i32 + 1, Ordering::AcqRel);
+    assert_eq!(before, 0, "pid {} on two CPUs", p.pid);
+    p.set_state(State::Running);
+    p.cpu.store(me as i32, Ordering::Relaxed);
+    if group != 0 && crate::container::log::scheduler_log_on() {
+        crate::container::log::scheduling(group as i32, p.vpid.load(Ordering::Relaxed));
+    }
+    let top = p.kstack.top();
+    let pc = percpu::this_cpu();
+    pc.kernel_stack_top.set(top);
+    // SAFETY: own CPU's TSS; `top` is the top of the process's kernel stack.
+    unsafe { pc.tables.set_rsp0(top) };
+    let root = p.page_root.load(Ordering::Relaxed);
+    if root != 0 {
+        // SAFETY: a process's page_root names its live table: it changes
+        // only while the process runs (exec, exit, with interrupts off),
+        // and the old table is freed after; we hold its sched_lock, so it
+        // is not running.
+        unsafe { crate::arch::x86_64::paging::activate_root(root) };
+    }
+    // SAFETY: we hold the process's sched_lock; nobody else touches its FPU image.
+    unsafe { (*p.fpu.get()).restore() };
+    let target_rsp = p.saved_rsp.get();
+    // SAFETY: own CPU, interrupts off (we hold sched_lock).
+    unsafe {
+        *c.current.get() = Some(p.clone());
+        *c.handoff.get() = Some(handoff);
+    }
+    let switched_in = c.stamp.get();
+    // SAFETY: the process's saved stack pointer was stored by its last
+    // switch-out (or built by prepare_first_entry) under the sched_lock
+    // we now hold, and it runs on no other CPU (we won its claim).
+    unsafe { switch::switch(c.scheduler_rsp.get(), *target_rsp) };
+    // Back from the process, which left its own HandOff in the slot.
+    crate::arch::x86_64::paging::activate_kernel_table();
+    let now = cpu::rdtsc();
+    c.stamp.set(now);
+    let ran = now.wrapping_sub(switched_in);
+    // SAFETY: own CPU, interrupts off.
+    let (prev, back) = unsafe { ((*c.current.get()).take(), (*c.handoff.get()).take()) };
+    let back = back.expect("a process switched back without its hand-off");
+    drop(prev);
+    // SAFETY: its sched_lock is still held (the HandOff), and the kernel
+    // never uses the FPU, so the registers are its state.
+    unsafe { (*p.fpu.get()).save() };
+    p.cycles.fetch_add(ran, Ordering::Relaxed);
+    policy().put(me, group, ran);
+    p.on_cpu.store(0, Ordering::Release);
+    let requeue = back.requeue;
+    drop(back);
+    if requeue {
+        enqueue(&p);
+    }
+}
+
+/// Switches from the current process to this CPU's scheduler, handing it
+/// `handoff` (the process's own `sched_lock`); returns when a scheduler
+/// resumes the process, having released the lock that scheduler took.
+fn switch_to_scheduler(p: &Proc, handoff: HandOff) {
+    let pc = percpu::this_cpu();
     assert!(p.sched_lock.holding(), "sched without sched_lock");
-    assert_eq!(c.irq_off_depth.get(), 1, "sched with other locks held");
+    assert_eq!(pc.irq_off_depth.get(), 1, "sched with other locks held");
     assert!(p.state() != State::Running, "sched of a running process");
-    let were_enabled = c.irq_were_enabled.get();
+    let were_enabled = pc.irq_were_enabled.get();
+    let c = this();
+    // SAFETY: own CPU, interrupts off (sched_lock held).
+    unsafe { *c.handoff.get() = Some(handoff) };
     // SAFETY: saved_rsp is this process's, written under its sched_lock; the
     // scheduler's saved stack is alive (it is this CPU's boot stack).
-    unsafe { switch::switch(p.saved_rsp.get(), *this().scheduler_rsp.get()) };
-    // We may resume on another CPU: re-read the per-CPU block.
+    unsafe { switch::switch(p.saved_rsp.get(), *c.scheduler_rsp.get()) };
+    // We may resume on another CPU: re-read the per-CPU state.
     percpu::this_cpu().irq_were_enabled.set(were_enabled);
+    finish_switch_in();
+}
+
+/// Drops the HandOff the scheduler that resumed us left (our sched_lock).
+fn finish_switch_in() {
+    // SAFETY: own CPU, interrupts off (the lock in the HandOff is held).
+    let h = unsafe { (*this().handoff.get()).take() };
+    drop(h.expect("resumed without a hand-off"));
 }
 
 /// Called on a new process's first switch-in: finish the scheduler hand-off.
 #[no_mangle]
 extern "C" fn process_first_run() {
+    finish_switch_in();
     let p = current().expect("first run without a current process");
-    // SAFETY: the scheduler took this lock on this CPU before switching here.
-    unsafe { p.sched_lock.force_unlock() };
     // A child forked into a paused container stops before its first user
     // instruction, like every other way back to user mode.
     if crate::container::members::must_freeze(&p) {
@@ -275,17 +378,43 @@ extern "C" fn process_first_run() {
     }
 }
 
-/// Gives up the CPU; the process stays runnable.
+/// Gives up the CPU; the process stays runnable (queued again once it is off the CPU).
 pub fn yield_now() {
     let Some(p) = current() else { return };
-    let guard = p.sched_lock.lock();
+    let handoff = HandOff::lock(&p, true);
     p.set_state(State::Runnable);
-    enqueue(p.clone());
-    core::mem::forget(guard);
-    switch_to_scheduler(&p);
-    // SAFETY: the scheduler that resumed us took our sched_lock on this CPU.
-    unsafe { p.sched_lock.force_unlock() };
+    switch_to_scheduler(&p, handoff);
 }
+
+// ---- preemption ----
+
+/// Timer tick on this CPU: is the running process's slice over?
+pub fn on_tick() {
+    let me = percpu::cpu_index();
+    if current_pid().is_some() {
+        let ran = cpu::rdtsc().wrapping_sub(switch_stamp());
+        policy().tick(me, ran);
+    }
+}
+
+/// A reschedule IPI arrived: the running process (if any) gives way at
+/// the end of this interrupt. (On an idle CPU the IPI only ends the halt.)
+pub fn on_reschedule_ipi() {
+    if current_pid().is_some() {
+        policy().set_need_resched(percpu::cpu_index());
+    }
+}
+
+/// At the end of a trap: yields if this CPU was asked to reschedule.
+/// Interrupts were on where the trap came from (or it came from user
+/// mode), so no spinlock is held and the process may switch.
+pub fn preempt_if_asked() {
+    if policy().take_need_resched(percpu::cpu_index()) && current_pid().is_some() {
+        yield_now();
+    }
+}
+
+// ---- sleep and wakeup ----
 
 /// Processes waiting on one wait queue: an intrusive list through each
 /// process's `wait_link`, so sleeping and waking never allocate (see the
@@ -309,34 +438,28 @@ impl Waiters {
 }
 
 /// Puts the current process to sleep on `w`, releasing `guard`'s lock only
-/// once the process is registered and marked sleeping. Returns false (and
+/// once the process is marked sleeping and linked. Returns false (and
 /// does nothing) when there is no current process.
 ///
-/// An `interruptible` sleep does not start for a killed process: `kill`
-/// sets the flag before it takes the sched_lock to wake a sleeper, and this
-/// reads the flag under that lock, so a kill landing after the caller's own
-/// check but before it is marked sleeping is seen here, not lost.
+/// An `interruptible` sleep does not start for a killed process, and a
+/// kill racing with this call is never lost (`sched::wake`).
 pub fn sleep_on<T>(w: &Waiters, guard: SpinLockGuard<'_, T>, interruptible: bool) -> bool {
     let Some(p) = current() else {
         drop(guard);
         return false;
     };
-    let sched_guard = p.sched_lock.lock();
+    let handoff = HandOff::lock(&p, false);
     let no_alloc = NoAlloc::new();
-    if interruptible && p.killed() {
+    if !p.run.begin_sleep(&p.killed, interruptible) {
         drop(no_alloc);
-        drop(sched_guard);
+        drop(handoff);
         drop(guard);
         return true;
     }
     w.list.lock().push_back(p.clone());
-    p.set_state(State::Sleeping);
     drop(guard);
     drop(no_alloc);
-    core::mem::forget(sched_guard);
-    switch_to_scheduler(&p);
-    // SAFETY: the scheduler that resumed us took our sched_lock on this CPU.
-    unsafe { p.sched_lock.force_unlock() };
+    switch_to_scheduler(&p, handoff);
     // A wakeup took us off `w`; woken by kill instead, we are still on it.
     let no_alloc = NoAlloc::new();
     // SAFETY: a process links itself only here, on `w`, and is off every
@@ -348,9 +471,28 @@ pub fn sleep_on<T>(w: &Waiters, guard: SpinLockGuard<'_, T>, interruptible: bool
     true
 }
 
+/// Puts the current process to sleep where no wait queue holds it (a
+/// timer heap does: `time.rs`), releasing `guard` once it is marked
+/// sleeping. Same contract as [`sleep_on`].
+pub fn sleep_unlinked<T>(guard: SpinLockGuard<'_, T>, interruptible: bool) -> bool {
+    let Some(p) = current() else {
+        drop(guard);
+        return false;
+    };
+    let handoff = HandOff::lock(&p, false);
+    if !p.run.begin_sleep(&p.killed, interruptible) {
+        drop(handoff);
+        drop(guard);
+        return true;
+    }
+    drop(guard);
+    switch_to_scheduler(&p, handoff);
+    true
+}
+
 /// Makes every process sleeping on `w` runnable. Takes the waiters off one
-/// at a time (the queue lock ranks below their sched_locks), but only those
-/// queued when it started, so a woken process queueing again cannot keep it going.
+/// at a time, but only those queued when it started, so a woken process
+/// queueing again cannot keep it going.
 pub fn wake_all(w: &Waiters) {
     let mark = w.list.lock().mark();
     loop {
@@ -363,16 +505,13 @@ pub fn wake_all(w: &Waiters) {
     }
 }
 
-/// Wakes `p` if it sleeps (used by wakeups and by kill).
+/// Wakes `p` if it sleeps (used by wakeups, timers and kill).
 pub fn make_runnable_if_sleeping(p: Arc<Proc>) {
     {
         let _no_alloc = NoAlloc::new();
-        let guard = p.sched_lock.lock();
-        if p.state() == State::Sleeping {
-            p.set_state(State::Runnable);
-            enqueue(p.clone());
+        if p.run.wake() {
+            enqueue(&p);
         }
-        drop(guard);
     }
     // Dropping the last reference frees the process: outside the NoAlloc
     // scope, as freeing is allowed (and dropping a process's parts is not
@@ -380,30 +519,46 @@ pub fn make_runnable_if_sleeping(p: Arc<Proc>) {
     drop(p);
 }
 
+/// Marks `p` killed and makes it act on it soon: woken if it sleeps,
+/// asked to reschedule if it runs on another CPU (it exits at its next
+/// return towards user mode).
+pub fn kill(p: &Arc<Proc>) {
+    {
+        let _no_alloc = NoAlloc::new();
+        if wake::kill(&p.run, &p.killed) {
+            enqueue(p);
+            return;
+        }
+    }
+    let on = p.on_cpu.load(Ordering::Acquire);
+    if on > 0 && (on - 1) as usize != percpu::cpu_index() {
+        policy().set_need_resched((on - 1) as usize);
+        send_reschedule((on - 1) as usize);
+    }
+}
+
 /// Ends the current process for good: marks it a zombie and leaves the CPU.
 /// The caller has done all other exit work; `on_zombie` runs once the
 /// process is a zombie, under its sched_lock.
 pub fn exit_switch(p: Arc<Proc>, on_zombie: impl FnOnce(&Proc)) -> ! {
-    let guard = p.sched_lock.lock();
+    let handoff = HandOff::lock(&p, false);
     p.set_state(State::Zombie);
     on_zombie(&p);
-    core::mem::forget(guard);
     let raw: *const Proc = Arc::as_ptr(&p);
     drop(p);
-    // SAFETY: the scheduler still holds a reference (`current`), so the
-    // process outlives this switch; it never resumes.
-    switch_to_scheduler(unsafe { &*raw });
+    // SAFETY: the HandOff (and the scheduler's `current`) still hold
+    // references, so the process outlives this switch; it never resumes.
+    switch_to_scheduler(unsafe { &*raw }, handoff);
     unreachable!("a zombie was resumed");
-}
-
-/// Timer tick on this CPU: preempt the current process.
-pub fn on_tick() {
-    if current_pid().is_some() {
-        yield_now();
-    }
 }
 
 /// Number of processes queued on each CPU (for listings).
 pub fn queue_lengths() -> [usize; MAX_CPUS] {
-    core::array::from_fn(|i| CPUS[i].len.load(Ordering::Relaxed))
+    core::array::from_fn(|i| {
+        if CPUS[i].started.load(Ordering::Acquire) {
+            policy().load_of(i)
+        } else {
+            0
+        }
+    })
 }

@@ -77,8 +77,20 @@ impl ProcTable {
         *self.slots[slot].proc.lock() = Some(p);
     }
 
-    /// Empties a slot (the process was reaped, or fork failed after `reserve`).
+    /// The process in slot `slot`, if one is published there.
+    pub fn get(&self, slot: usize) -> Option<Arc<Proc>> {
+        let s = self.slots.get(slot)?;
+        if !s.taken.load(Ordering::Acquire) {
+            return None;
+        }
+        s.proc.lock().clone()
+    }
+
+    /// Empties a slot (the process was reaped, or fork failed after
+    /// `reserve`); its scheduler task is retired, so the slot's next
+    /// process is a new generation to the run queues.
     pub fn release(&self, slot: usize) {
+        super::sched::retire_task(slot);
         let old = self.slots[slot].proc.lock().take();
         self.slots[slot].taken.store(false, Ordering::Release);
         self.live.fetch_sub(1, Ordering::Relaxed);

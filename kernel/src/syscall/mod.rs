@@ -104,5 +104,6 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         crate::proc::lifecycle::exit_killed(p);
     }
     drop(p);
+    crate::proc::sched::preempt_if_asked();
     cpu::disable_interrupts();
 }

@@ -161,7 +161,9 @@ pub fn ps(ctx: &mut Ctx) -> Result<i64, Errno> {
         bytes.extend_from_slice(&r.vpid.to_le_bytes());
         bytes.extend_from_slice(&r.pgid.to_le_bytes());
         bytes.extend_from_slice(&r.name);
+        bytes.extend_from_slice(&r.cycles.to_le_bytes());
     }
+    debug_assert_eq!(bytes.len(), rows.len() * size);
     with_mm(ctx, |mm| mm.copy_out(out, &bytes))?;
     Ok(rows.len() as i64)
 }

@@ -3,9 +3,9 @@
 //! Every CPU owns one cache-line-aligned [`PerCpu`] in a static array; its
 //! GS base points at it while the CPU runs kernel code, and the first word
 //! is a pointer to itself, so `mov %gs:0` yields the current CPU's block
-//! without knowing the CPU number. The next two words are fixed slots the
-//! `syscall` entry uses (kernel stack top, saved user stack): their offsets
-//! are part of the entry assembly's contract.
+//! without knowing the CPU number. The `syscall` entry uses two more
+//! fields (kernel stack top, saved user stack); it gets their offsets from
+//! `offset_of!`, so the assembly follows the struct.
 //!
 //! Fields other CPUs read (tick counts, online flag) are atomics; fields
 //! only the owning CPU touches sit in [`CpuLocal`] cells.
@@ -43,10 +43,13 @@ impl<T> CpuLocal<T> {
     }
 }
 
-/// Offset of [`PerCpu::kernel_stack_top`] (used by the syscall entry).
-pub const PERCPU_KERNEL_STACK: usize = 8;
+/// Offset of [`PerCpu::kernel_stack_top`] (used by the syscall entry),
+/// taken from the struct so a new field cannot silently move it.
+pub const PERCPU_KERNEL_STACK: usize = core::mem::offset_of!(PerCpu, kernel_stack_top);
 /// Offset of [`PerCpu::user_stack_scratch`] (used by the syscall entry).
-pub const PERCPU_USER_STACK: usize = 16;
+pub const PERCPU_USER_STACK: usize = core::mem::offset_of!(PerCpu, user_stack_scratch);
+// The self pointer must stay first: `mov %gs:0` reads it.
+const _: () = assert!(core::mem::offset_of!(PerCpu, self_ptr) == 0);
 
 /// One CPU's private block.
 #[repr(C, align(64))]

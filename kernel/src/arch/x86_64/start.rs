@@ -41,6 +41,7 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     super::syscall_entry::init_this_cpu();
     super::fpu::init_this_cpu();
     tsc::init();
+    crate::proc::sched::init();
 
     // SAFETY: the RSDP address came from the boot loader.
     let madt = match unsafe { acpi::find_madt(boot.rsdp_phys) } {

@@ -197,6 +197,9 @@ pub fn exception_name(vector: u64) -> &'static str {
     NAMES.get(vector as usize).copied().unwrap_or("interrupt")
 }
 
+/// The interrupt-enable flag in a frame's rflags.
+const RFLAGS_IF: u64 = 1 << 9;
+
 #[no_mangle]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
@@ -207,6 +210,10 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             crate::time::on_timer_tick(percpu::cpu_index());
             crate::proc::sched::on_tick();
         }
+        VECTOR_RESCHEDULE => {
+            apic::end_of_interrupt();
+            crate::proc::sched::on_reschedule_ipi();
+        }
         VECTOR_COM1 => {
             crate::console::on_uart_interrupt();
             apic::end_of_interrupt();
@@ -215,7 +222,6 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             crate::drivers::ide::on_interrupt();
             apic::end_of_interrupt();
         }
-        VECTOR_RESCHEDULE => apic::end_of_interrupt(),
         VECTOR_APIC_ERROR => {
             apic::end_of_interrupt();
             crate::println!("apic: error interrupt on cpu {}", percpu::cpu_index());
@@ -243,6 +249,12 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
                 crate::proc::lifecycle::exit_killed(p);
             }
         }
+    }
+    // A trap from user mode, or an interrupt of kernel code that had
+    // interrupts on (so it holds no spinlock): the process may switch here.
+    // (An NMI can land with them off, inside a lock.)
+    if frame.from_user() || frame.rflags & RFLAGS_IF != 0 {
+        crate::proc::sched::preempt_if_asked();
     }
 }
 
