@@ -83,6 +83,8 @@ pub enum Fault {
     Write = 3,
     /// Reading the pong failed or hit the end (`b`: the errno, 0 at end).
     Read = 4,
+    /// A pair process exited with status `b` (not 0).
+    Exit = 5,
 }
 
 impl Fault {
@@ -94,6 +96,7 @@ impl Fault {
             3 => format!("a write failed (errno {b})"),
             4 if b == 0 => String::from("the pong pipe ended early"),
             4 => format!("a read failed (errno {b})"),
+            5 => format!("a pair process exited with status {}", b as i32),
             _ => format!("fault {a} ({b})"),
         }
     }
@@ -109,6 +112,9 @@ pub enum Op {
     Update = 5,
     Fork = 6,
     Pipe = 7,
+    Join = 8,
+    /// The pairs of a generation did not all join in time (`b`: how many did).
+    Start = 9,
 }
 
 impl Op {
@@ -122,6 +128,8 @@ impl Op {
             5 => "update_container",
             6 => "fork",
             7 => "pipe",
+            8 => "join_container",
+            9 => "starting the pairs",
             _ => "?",
         }
     }
@@ -346,8 +354,12 @@ impl Ledger {
             Kind::Killed => {
                 self.killed.insert((r.slot, r.gen), r.a);
             }
+            Kind::CtrlError if r.a == Op::Start as u32 => self.errors.push(format!(
+                "slot {} generation {}: only {} pair processes joined in time",
+                r.slot, r.gen, r.b
+            )),
             Kind::CtrlError => self.errors.push(format!(
-                "the controller's {} (slot {}) failed with errno {}",
+                "{} (slot {}) failed with errno {}",
                 Op::name(r.a),
                 r.slot,
                 r.b
