@@ -26,10 +26,13 @@
 //!   ([`heap`]), so `alloc` (`Vec`, `String`, `format!`) works;
 //! - `_start`, the panic handler (`panic: <msg> at file:line` on fd 2, exit
 //!   status 101) and [`Args`] ([`rt`], [`args`]);
-//! - [`test`]: the table-driven runner of the test programs.
+//! - [`test`]: the table-driven runner of the test programs;
+//! - [`fairshare`]: weighted max-min fair CPU shares (`schedtest`'s
+//!   expectation) and [`stress`]: `stress-sched`'s report records and the
+//!   ledger that judges them.
 //!
 //! The pure parts (argument and C-string building, line buffering, the
-//! allocator's arenas, the test runner) are unit-tested on the host; the
+//! allocator's arenas, the test runner, fair shares, the stress ledger) are unit-tested on the host; the
 //! runtime pieces that only make sense in a berth process (`_start`, the
 //! panic handler, the global allocator) are compiled out of host tests.
 #![cfg_attr(not(test), no_std)]
@@ -39,11 +42,13 @@ extern crate alloc;
 pub mod args;
 pub mod container;
 pub mod cstr;
+pub mod fairshare;
 pub mod fd;
 pub mod heap;
 pub mod io;
 pub mod process;
 pub mod rt;
+pub mod stress;
 pub mod sys;
 pub mod test;
 
