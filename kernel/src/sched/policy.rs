@@ -7,7 +7,7 @@ use alloc::boxed::Box;
 
 use crossbeam_utils::CachePadded;
 
-use super::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use super::atomic::{dekker_turn, AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use super::mask::Mask;
 use super::members::Members;
 use super::task::Task;
@@ -213,6 +213,7 @@ impl Scheduler {
         self.active.increment(g, &grp.queued);
         self.cpus[home].load.fetch_add(1, Ordering::SeqCst);
         self.queued.fetch_add(1, Ordering::SeqCst);
+        dekker_turn();
         self.tasks[t].queue(g, home, payload);
         if poke.is_none() {
             // An idle CPU that missed this work (it read `queued` before our
@@ -391,6 +392,7 @@ impl Scheduler {
     /// pattern on `idle` and `queued`, both SeqCst).
     pub fn idle_enter(&self, me: usize) -> bool {
         self.cpus[me].idle.store(true, Ordering::SeqCst);
+        dekker_turn();
         self.queued.load(Ordering::SeqCst) == 0
     }
 

@@ -27,7 +27,7 @@
 
 use berth_abi::syscall::proc_state;
 
-use super::atomic::{AtomicBool, AtomicU8, Ordering};
+use super::atomic::{dekker_turn, AtomicBool, AtomicU8, Ordering};
 
 pub const EMBRYO: u8 = proc_state::EMBRYO as u8;
 pub const SLEEPING: u8 = proc_state::SLEEPING as u8;
@@ -64,6 +64,7 @@ impl RunState {
     /// woken by a kill that raced with this call).
     pub fn begin_sleep(&self, killed: &AtomicBool, interruptible: bool) -> bool {
         self.0.store(SLEEPING, Ordering::SeqCst);
+        dekker_turn();
         if interruptible && killed.load(Ordering::SeqCst) {
             // Undo, unless the killer's wakeup won (it queued us already).
             return self
@@ -87,5 +88,6 @@ impl RunState {
 /// True when the caller must queue it.
 pub fn kill(state: &RunState, killed: &AtomicBool) -> bool {
     killed.store(true, Ordering::SeqCst);
+    dekker_turn();
     state.wake()
 }
