@@ -34,7 +34,7 @@ QEMU_FLAGS = -machine pc -bios $(QBOOT) -kernel $(KERNEL) -smp $(CPUS) -m $(MEM)
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 	-drive file=$(FSIMG),format=raw,if=ide,index=0
 
-.PHONY: all kernel qemu qemu-gdb test check clean prereqs check-cpus check-kvm
+.PHONY: all kernel qemu qemu-gdb test loom check clean prereqs check-cpus check-kvm
 
 all: kernel
 
@@ -156,11 +156,17 @@ qemu-gdb: check-cpus check-kvm kernel fsimg
 	$(QEMU) $(QEMU_FLAGS) -S -gdb tcp::1234
 
 # ---- test ----------------------------------------------------------------
-test: prereqs kernel fsimg
+test: prereqs kernel fsimg loom
 	cargo test --quiet --workspace --exclude berth-kernel --lib
 	cargo test --quiet -p berth-kernel --lib
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
 	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
+
+# The scheduler's loom models (kernel/src/sched/models.rs), in their own
+# target dir so the cfg does not rebuild the normal host build.
+loom:
+	RUSTFLAGS="--cfg loom" cargo test --release --quiet -p berth-kernel --lib \
+	  --target-dir target/loom sched::models
 
 check: prereqs
 	cargo fmt --all -- --check

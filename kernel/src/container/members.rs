@@ -101,6 +101,7 @@ fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
     let old_pgid = p.pgid.swap(vpid, Ordering::Relaxed);
     p.ctr_serial.store(to.serial, Ordering::Release);
     p.container.store(to.id, Ordering::Release);
+    crate::proc::sched::moved_container(from.id, to.id);
     lifecycle::foreground_follows(p, from.serial, old_pgid);
     release_place(&from);
     fence(Ordering::SeqCst);

@@ -28,9 +28,11 @@
 //! back to the interrupted code ([`preempt_if_asked`]). Killed processes and
 //! the freezer are handled there too, with interrupts on.
 //!
-//! **Clock.** The TSC is read once per switch (`stamp`): the time a
-//! process ran is from its switch-in stamp to the next one, so the
-//! accounting and (later) the tracing probes share one read.
+//! **Clock.** The TSC is read once per switch (`stamp`) and once per
+//! tick: a process is charged from its switch-in stamp to each tick and to
+//! its switch-out, so a process that nothing preempts (nothing waits) is
+//! still counted as it runs, and the accounting and (later) the tracing
+//! probes share the switch's one read.
 //!
 //! Wait queues ([`Waiters`]) are intrusive lists (`sync::list`) through
 //! each process's `wait_link`, so sleeping and waking never allocate (they
@@ -125,8 +127,13 @@ struct CpuSched {
     scheduler_rsp: UnsafeCell<u64>,
     /// The lock crossing the switch in progress (see [`HandOff`]).
     handoff: UnsafeCell<Option<HandOff>>,
-    /// TSC at the last switch (or wake from idle).
+    /// TSC when the running process was last charged: its switch-in (the
+    /// last switch, or the wake from idle) or the last tick.
     stamp: Cell<u64>,
+    /// TSC at the running process's switch-in (its slice is measured from here).
+    picked_at: Cell<u64>,
+    /// The running process's group, as picked.
+    group: Cell<usize>,
     /// Whether the scheduler loop has started here.
     started: AtomicBool,
 }
@@ -141,6 +148,8 @@ const IDLE_CPU: CachePadded<CpuSched> = CachePadded::new(CpuSched {
     scheduler_rsp: UnsafeCell::new(0),
     handoff: UnsafeCell::new(None),
     stamp: Cell::new(0),
+    picked_at: Cell::new(0),
+    group: Cell::new(0),
     started: AtomicBool::new(false),
 });
 static CPUS: [CachePadded<CpuSched>; MAX_CPUS] = [IDLE_CPU; MAX_CPUS];
@@ -171,12 +180,6 @@ pub fn current_pid() -> Option<i32> {
     with_this(|c| unsafe { (*c.current.get()).as_ref().map(|p| p.pid) })
 }
 
-/// The TSC value of this CPU's last switch (what the running process's
-/// time is measured from).
-pub fn switch_stamp() -> u64 {
-    with_this(|c| c.stamp.get())
-}
-
 // ---- the policy's view of processes and containers ----
 
 /// Readies container `id`'s group for a new container of weight `w`.
@@ -200,6 +203,19 @@ pub fn group_counts(id: i32) -> (u64, u64) {
         g.cycles.load(Ordering::Relaxed),
         g.switches.load(Ordering::Relaxed),
     )
+}
+
+/// The running process moves from container `from` to `to` (join, leave):
+/// its time so far is charged to `from`, the rest of its run to `to`.
+pub fn moved_container(from: i32, to: i32) {
+    with_this(|c| {
+        let now = cpu::rdtsc();
+        let p = policy();
+        p.charge(from as usize, now.wrapping_sub(c.stamp.get()));
+        c.stamp.set(now);
+        p.move_running(percpu::cpu_index(), from as usize, to as usize);
+        c.group.set(to as usize);
+    });
 }
 
 /// Ends process slot `slot`'s use by a reaped process.
@@ -230,13 +246,28 @@ fn send_reschedule(c: usize) {
 /// that must steal it) gets a reschedule IPI. The caller made it
 /// `Runnable` (the winner of its wakeup, or its own yield or start).
 pub fn enqueue(p: &Arc<Proc>) {
+    queue(p, true);
+}
+
+/// Queues a process that ran a moment ago and gave way (see `Scheduler::requeue`).
+fn requeue(p: &Arc<Proc>) {
+    queue(p, false);
+}
+
+fn queue(p: &Arc<Proc>, woke: bool) {
     percpu::push_irq_off();
     let me = percpu::cpu_index();
     let last = p.cpu.load(Ordering::Relaxed);
     let prefer = if last >= 0 { last as usize } else { me };
     let group = p.container.load(Ordering::Acquire) as usize;
     let payload = Arc::into_raw(p.clone()) as usize;
-    if let Some(c) = policy().enqueue(p.slot, group, prefer, me, payload) {
+    let s = policy();
+    let poke = if woke {
+        s.enqueue(p.slot, group, prefer, me, payload)
+    } else {
+        s.requeue(p.slot, group, prefer, me, payload)
+    };
+    if let Some(c) = poke {
         send_reschedule(c);
     }
     percpu::pop_irq_off();
@@ -310,7 +341,8 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
         *c.current.get() = Some(p.clone());
         *c.handoff.get() = Some(handoff);
     }
-    let switched_in = c.stamp.get();
+    c.picked_at.set(c.stamp.get());
+    c.group.set(group);
     // SAFETY: the process's saved stack pointer was stored by its last
     // switch-out (or built by prepare_first_entry) under the sched_lock
     // we now hold, and it runs on no other CPU (we won its claim).
@@ -318,8 +350,8 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     // Back from the process, which left its own HandOff in the slot.
     crate::arch::x86_64::paging::activate_kernel_table();
     let now = cpu::rdtsc();
+    let ran = now.wrapping_sub(c.stamp.get());
     c.stamp.set(now);
-    let ran = now.wrapping_sub(switched_in);
     // SAFETY: own CPU, interrupts off.
     let (prev, back) = unsafe { ((*c.current.get()).take(), (*c.handoff.get()).take()) };
     let back = back.expect("a process switched back without its hand-off");
@@ -328,12 +360,12 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     // never uses the FPU, so the registers are its state.
     unsafe { (*p.fpu.get()).save() };
     p.cycles.fetch_add(ran, Ordering::Relaxed);
-    policy().put(me, group, ran);
+    policy().put(me, c.group.get(), ran);
     p.on_cpu.store(0, Ordering::Release);
     let requeue = back.requeue;
     drop(back);
     if requeue {
-        enqueue(&p);
+        self::requeue(&p);
     }
 }
 
@@ -388,13 +420,21 @@ pub fn yield_now() {
 
 // ---- preemption ----
 
-/// Timer tick on this CPU: is the running process's slice over?
+/// Timer tick on this CPU (interrupts off): charges the running process
+/// for the time since its last charge, then asks whether its slice is over.
 pub fn on_tick() {
     let me = percpu::cpu_index();
-    if current_pid().is_some() {
-        let ran = cpu::rdtsc().wrapping_sub(switch_stamp());
-        policy().tick(me, ran);
-    }
+    let c = this();
+    // SAFETY: own CPU, interrupts off (an interrupt handler).
+    let Some(p) = (unsafe { (*c.current.get()).as_ref() }) else {
+        return;
+    };
+    let now = cpu::rdtsc();
+    let ran = now.wrapping_sub(c.stamp.get());
+    c.stamp.set(now);
+    p.cycles.fetch_add(ran, Ordering::Relaxed);
+    policy().charge(c.group.get(), ran);
+    policy().tick(me, now.wrapping_sub(c.picked_at.get()));
 }
 
 /// A reschedule IPI arrived: the running process (if any) gives way at

@@ -16,12 +16,13 @@
 //!
 //! A pick on CPU `c` (`policy.rs`) is two-level:
 //! 1. the group: the one with the least virtual time among the groups
-//!    queued on `c`, unless some group queued anywhere is further behind
-//!    by more than one lag (one tick of virtual time), in which case that
-//!    one: a CPU keeps to its own queue but never lets a group starve
-//!    on another CPU's. A group that had nothing queued or running (it
-//!    slept, or was paused) comes back no further behind the pack than one
-//!    lag, so sleeping banks no credit (EEVDF's lag bound).
+//!    queued on `c`, unless some group queued anywhere is further behind,
+//!    in which case that one: a CPU's own queue only breaks ties, so no
+//!    group waits on another CPU's queue while this CPU serves one ahead
+//!    of it. A group that had nothing queued or running (it slept, or was
+//!    paused) comes back no further behind the pack than one lag (a tick
+//!    of virtual time), so sleeping banks no credit (EEVDF's lag bound); a
+//!    task that only gave way (preempted, yielding) keeps its group's time.
 //! 2. the task: from the group's cursor (advanced with `fetch_add`), the
 //!    next member whose word says queued for this group, claimed by one
 //!    compare-exchange of its word. It may be queued on another CPU (a

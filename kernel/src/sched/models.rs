@@ -38,7 +38,10 @@ use super::{Config, Picked, Scheduler};
 /// Loom with at most `n` preemptions per execution (the bugs these models
 /// look for need one or two; every interleaving is explored within it).
 fn model(n: usize, f: impl Fn() + Sync + Send + 'static) {
-    let n = std::env::var("MODEL_BOUND").ok().map(|v| v.parse::<usize>().ok()).unwrap_or(Some(n));
+    let n = std::env::var("MODEL_BOUND")
+        .ok()
+        .map(|v| v.parse::<usize>().ok())
+        .unwrap_or(Some(n));
     let mut b = Builder::new();
     b.preemption_bound = n;
     let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -48,7 +51,12 @@ fn model(n: usize, f: impl Fn() + Sync + Send + 'static) {
         r.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         f()
     });
-    eprintln!("ITER {:?} {} in {:?} (bound {n:?})", std::thread::current().name(), runs.load(std::sync::atomic::Ordering::Relaxed), t.elapsed());
+    eprintln!(
+        "ITER {:?} {} in {:?} (bound {n:?})",
+        std::thread::current().name(),
+        runs.load(std::sync::atomic::Ordering::Relaxed),
+        t.elapsed()
+    );
 }
 
 fn sched(cpus: usize, groups: usize, tasks: usize) -> Scheduler {
@@ -258,7 +266,10 @@ fn claim_races_exit_and_requeue() {
         };
         let theirs = cpu1.join().unwrap();
         assert!(mine.is_some(), "CPU 0 found nothing with two tasks queued");
-        assert!(theirs.is_some(), "CPU 1 found nothing with two tasks queued");
+        assert!(
+            theirs.is_some(),
+            "CPU 1 found nothing with two tasks queued"
+        );
         let mut picked: Vec<Picked> = [mine, theirs].into_iter().flatten().collect();
         picked.extend(drain(&s, 2));
         let mut want = vec![(0, payload(0, 0)), (1, payload(1, 0))];
@@ -310,7 +321,10 @@ fn sleep_model(interruptible: bool, with_waker: bool, with_killer: bool) {
                 let p = s.pick(me).expect("the woken task is not queued");
                 assert_eq!((p.task, p.payload), (0, payload(0, 0)));
                 let _t = token.lock().unwrap();
-                assert!(saved.load(Ordering::Relaxed), "resumed before its registers were saved");
+                assert!(
+                    saved.load(Ordering::Relaxed),
+                    "resumed before its registers were saved"
+                );
                 // SAFETY: loom checks this access: it happens after the
                 // sleeper's write, through the token.
                 regs.with(|r| assert_eq!(unsafe { *r }, 0x5a));

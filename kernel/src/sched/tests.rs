@@ -155,7 +155,7 @@ fn simulate(
             assert_eq!(p.payload, p.task + 1);
             s.put(c, p.group, tick);
             per_task[p.task] += tick;
-            s.enqueue(p.task, p.group, c, c, p.task + 1);
+            s.requeue(p.task, p.group, c, c, p.task + 1);
         }
     }
     let per_group = (0..s.config().groups)
