@@ -32,10 +32,14 @@ fn schedtest(cpus: usize) -> Result<(), TestFailure> {
     for scenario in ["weights", "one-vs-six", "intra", "sleeper"] {
         let pass = format!("schedtest: {scenario}: PASS");
         sh.qemu.ensure(verdicts.iter().any(|l| *l == pass), || {
-            format!("{scenario} did not pass at {cpus} CPUs:\n{}", verdicts.join("\n"))
+            format!(
+                "{scenario} did not pass at {cpus} CPUs:\n{}",
+                verdicts.join("\n")
+            )
         })?;
     }
-    sh.qemu.ensure(summary.ends_with(" 0 failed"), || summary.clone())?;
+    sh.qemu
+        .ensure(summary.ends_with(" 0 failed"), || summary.clone())?;
     sh.qemu.wait_for("$ ", CMD)?;
     // Nothing left behind: no container, only the host's processes.
     let ls = sh.run("ctr ls", CMD)?;
@@ -65,7 +69,9 @@ fn stress_sched_8cpu_tcg() -> Result<(), TestFailure> {
         LONG,
     )?;
     sh.qemu
-        .ensure(verdict.starts_with("stress-sched: PASS"), || verdict.clone())?;
+        .ensure(verdict.starts_with("stress-sched: PASS"), || {
+            verdict.clone()
+        })?;
     sh.qemu.wait_for("$ ", CMD)?;
     // The shell still answers, and nothing of the run is left.
     let out = sh.run("echo still here", CMD)?;
