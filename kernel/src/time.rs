@@ -14,7 +14,7 @@
 //! kill) takes its own entry out before it returns, so an entry always
 //! belongs to a process still inside [`sleep_ticks`].
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use berth_abi::errno::Errno;
 use berth_abi::limits::NPROC;
@@ -27,8 +27,6 @@ use crate::sync::SpinLock;
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static TIMERS: [SpinLock<Option<TimerHeap>>; MAX_CPUS] =
     [const { SpinLock::new("timers", None) }; MAX_CPUS];
-/// Timer expiries handled (for `perf` later; kept cheap: one add per wakeup).
-static EXPIRED: AtomicUsize = AtomicUsize::new(0);
 
 /// Makes every CPU's timer heap (before any process can sleep).
 pub fn init() {
@@ -40,11 +38,6 @@ pub fn init() {
 /// Ticks since boot (counted by CPU 0's timer).
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
-}
-
-/// Timed sleeps that ended by their deadline, since boot.
-pub fn expired() -> usize {
-    EXPIRED.load(Ordering::Relaxed)
 }
 
 /// Called from every CPU's timer interrupt: counts the tick and wakes
@@ -59,7 +52,6 @@ pub fn on_timer_tick(cpu: usize) {
     let Some(h) = heap.as_mut() else { return };
     while let Some(slot) = h.pop_expired(now) {
         if let Some(p) = crate::proc::table::PROCS.get(slot) {
-            EXPIRED.fetch_add(1, Ordering::Relaxed);
             crate::proc::sched::make_runnable_if_sleeping(p);
         }
     }

@@ -1,7 +1,7 @@
 //! Process life: the first process, fork, exit, wait, kill and listings.
 //!
 //! Lock order (outer to inner): a parent's `children` → a process's
-//! `sched_lock` → run-queue and wait-queue locks; the one exception is an
+//! `sched_lock` → wait-queue locks (run queues take none); the one exception is an
 //! exiting process, which holds its own `sched_lock` while it briefly takes
 //! its parent's `children` (nothing takes a child's `sched_lock` while
 //! holding its parent's `children`, so no cycle). `exit` hands its children

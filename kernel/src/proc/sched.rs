@@ -51,7 +51,7 @@
 
 use alloc::sync::Arc;
 use core::cell::{Cell, UnsafeCell};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::Ordering;
 
 use berth_abi::container::{CPU_WEIGHT_DEFAULT, MAX_CONTAINERS};
 use berth_abi::limits::NPROC;
@@ -132,14 +132,12 @@ struct CpuSched {
     stamp: Cell<u64>,
     /// TSC at the running process's switch-in (its slice is measured from here).
     picked_at: Cell<u64>,
-    /// The running process's group, as picked.
+    /// The running process's group (as picked, or as it joined since).
     group: Cell<usize>,
-    /// Whether the scheduler loop has started here.
-    started: AtomicBool,
 }
 
-// SAFETY: every field but `started` is touched only by the owning CPU
-// with interrupts off (the type's contract, kept by `this()`).
+// SAFETY: every field is touched only by the owning CPU with interrupts
+// off (the type's contract, kept by `this()`).
 unsafe impl Sync for CpuSched {}
 
 #[allow(clippy::declare_interior_mutable_const)]
@@ -150,7 +148,6 @@ const IDLE_CPU: CachePadded<CpuSched> = CachePadded::new(CpuSched {
     stamp: Cell::new(0),
     picked_at: Cell::new(0),
     group: Cell::new(0),
-    started: AtomicBool::new(false),
 });
 static CPUS: [CachePadded<CpuSched>; MAX_CPUS] = [IDLE_CPU; MAX_CPUS];
 
@@ -280,7 +277,6 @@ pub fn run_scheduler() -> ! {
     let s = policy();
     let me = percpu::cpu_index();
     s.set_online(percpu::online_count().max(me + 1));
-    this().started.store(true, Ordering::Release);
     this().stamp.set(cpu::rdtsc());
     loop {
         // Let interrupts in between picks so a wakeup IPI or tick can land.
@@ -590,15 +586,4 @@ pub fn exit_switch(p: Arc<Proc>, on_zombie: impl FnOnce(&Proc)) -> ! {
     // references, so the process outlives this switch; it never resumes.
     switch_to_scheduler(unsafe { &*raw }, handoff);
     unreachable!("a zombie was resumed");
-}
-
-/// Number of processes queued on each CPU (for listings).
-pub fn queue_lengths() -> [usize; MAX_CPUS] {
-    core::array::from_fn(|i| {
-        if CPUS[i].started.load(Ordering::Acquire) {
-            policy().load_of(i)
-        } else {
-            0
-        }
-    })
 }

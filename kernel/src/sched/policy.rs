@@ -169,10 +169,6 @@ impl Scheduler {
         self.groups[g].weight.store(w.max(1), Ordering::Relaxed);
     }
 
-    pub fn weight(&self, g: usize) -> u32 {
-        self.groups[g].weight.load(Ordering::Relaxed)
-    }
-
     pub fn vruntime(&self, g: usize) -> u64 {
         self.groups[g].vruntime.load(Ordering::Relaxed)
     }
