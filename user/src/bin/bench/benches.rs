@@ -67,6 +67,25 @@ pub fn run_all(opts: &Options) {
     if opts.wants("copy_up_1m") {
         outcome("copy_up_1m", crate::containers::copy_up_1m());
     }
+    let mut runs = vec![("1", 1)];
+    if opts.cpus > 1 {
+        runs.push(("cpus", opts.cpus));
+    }
+    for (label, n) in runs {
+        let name = format!("yield_{label}");
+        if opts.wants(&name) {
+            outcome(&name, crate::sched::yield_tput(&name, n, hz));
+        }
+    }
+    if opts.wants("wakeup_idle") {
+        outcome("wakeup_idle", crate::sched::wakeup("wakeup_idle", 0));
+    }
+    if opts.wants("wakeup_loaded") {
+        outcome(
+            "wakeup_loaded",
+            crate::sched::wakeup("wakeup_loaded", opts.cpus),
+        );
+    }
     for v in [Variant::Sleep, Variant::Yield, Variant::Compute] {
         // N = 1, then N = CPUS in the same boot (skipped at one CPU: it
         // would repeat the first run).

@@ -26,6 +26,7 @@
 
 mod benches;
 mod containers;
+mod sched;
 mod stats;
 
 use ulib::prelude::*;
