@@ -101,7 +101,7 @@ fn the_header_carries_the_abi_constants() {
         "#define USER_TEXT_BASE 0x400000UL\n",
         "_Static_assert(sizeof(struct stat) == 24,",
         "_Static_assert(__builtin_offsetof(struct stat, size) == 16,",
-        "_Static_assert(sizeof(struct procinfo) == 48,",
+        "_Static_assert(sizeof(struct procinfo) == 56,",
         "_Static_assert(sizeof(struct container_info) == 392,",
         "#define SPEC_ALLOW_LEAVE 1\n",
         "long syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);\n",
