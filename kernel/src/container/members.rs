@@ -63,9 +63,10 @@ pub fn enter(p: &Arc<Proc>, c: &Container) {
     }
 }
 
-/// An exiting process leaves its container (after its memory is freed):
-/// out of the reference table, its place given back. It stays visible
-/// there as a zombie until reaped.
+/// An exiting process leaves its container (at its final switch, a zombie
+/// under its sched_lock, so nothing here sleeps): out of the reference
+/// table, its place given back. It stays visible there as a zombie until
+/// reaped.
 pub fn exit(p: &Proc) {
     let c = p.container();
     c.members()

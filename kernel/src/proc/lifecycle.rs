@@ -254,7 +254,6 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
         mm
     };
     drop(mm);
-    members::exit(&p);
 
     // Hand children to init.
     let orphans = core::mem::take(&mut *p.children.lock());
@@ -272,6 +271,11 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
 
     p.identity.lock().exit_status = status;
     sched::exit_switch(p, |p| {
+        // Out of its container's reference table only now, with no
+        // preemption possible before the final switch: a process preempted
+        // after leaving the table would be queued in its container's group
+        // where no pick (which walks the table) could ever claim it.
+        members::exit(p);
         // The parent is read only now that we are a zombie: a parent exiting
         // at the same time either still lists us (and hands us, a zombie, to
         // init, waking it) or has already made init our parent (whom we

@@ -30,6 +30,8 @@ const MAX_SLICE_TICKS: u64 = 4;
 /// a group that slept may start again.
 const LAG_TICKS: u64 = 1;
 const NO_GROUP: u32 = u32::MAX;
+/// Groups one pick tries before it gives up (and the CPU looks again).
+const PICK_TRIES: usize = 4;
 
 /// One group's scheduling state (a container's).
 pub struct Group {
@@ -287,9 +289,12 @@ impl Scheduler {
 
     /// The group with the least virtual time among `mask`'s, counting only
     /// groups with tasks queued on `cpu` (or anywhere, for `None`).
-    fn best(&self, mask: &Mask, cpu: Option<usize>) -> Option<(usize, u64)> {
+    fn best(&self, mask: &Mask, cpu: Option<usize>, skip: &[usize]) -> Option<(usize, u64)> {
         let mut best: Option<(usize, u64)> = None;
         mask.for_each(|g| {
+            if skip.contains(&g) {
+                return;
+            }
             let grp = &self.groups[g];
             let n = match cpu {
                 Some(c) => grp.queued_on[c].load(Ordering::SeqCst),
@@ -314,9 +319,13 @@ impl Scheduler {
     /// queued task from its cursor, wherever it is queued (a steal when
     /// that is another CPU).
     pub fn pick(&self, me: usize) -> Option<Picked> {
-        for _ in 0..4 {
-            let local = self.best(&self.cpus[me].groups, Some(me));
-            let global = self.best(&self.active, None);
+        // Groups whose counters ran ahead of their tasks on this pick: the
+        // next try passes them over, so one group with a queueing in
+        // flight cannot keep a CPU from the others.
+        let mut failed = [usize::MAX; PICK_TRIES];
+        for k in 0..PICK_TRIES {
+            let local = self.best(&self.cpus[me].groups, Some(me), &failed[..k]);
+            let global = self.best(&self.active, None, &failed[..k]);
             let g = match (local, global) {
                 (Some((gl, vl)), Some((_, vg))) if vl <= vg => gl,
                 (_, Some((gg, _))) => gg,
@@ -335,7 +344,8 @@ impl Scheduler {
                 return Some(p);
             }
             // The counters ran ahead of the tasks (a queueing in flight, or
-            // a claim not yet counted down): look again.
+            // a claim not yet counted down): look again, elsewhere.
+            failed[k] = g;
         }
         None
     }

@@ -258,6 +258,25 @@ fn queueing_goes_to_an_idle_cpu_and_pokes_it() {
 }
 
 #[test]
+fn a_group_whose_tasks_cannot_be_claimed_does_not_block_the_others() {
+    // Group 1 is furthest behind but its queued task is not (yet) in its
+    // table, as in a queueing in flight: a pick passes it over and takes
+    // group 0's task instead of giving up.
+    let s = Scheduler::new(cfg(1, 2, 4));
+    s.group(0).members.insert(0).unwrap();
+    s.charge(0, 10_000);
+    s.enqueue(0, 0, 0, 0, 7);
+    s.enqueue(1, 1, 0, 0, 8);
+    assert!(s.vruntime(1) < s.vruntime(0));
+    let p = s.pick(0).expect("group 0's task");
+    assert_eq!((p.task, p.group, p.payload), (0, 0, 7));
+    assert!(s.pick(0).is_none());
+    // Once it is in the table it is claimed.
+    s.group(1).members.insert(1).unwrap();
+    assert_eq!(s.pick(0).map(|p| p.payload), Some(8));
+}
+
+#[test]
 fn idle_cpu_does_not_halt_when_work_is_queued() {
     let s = Scheduler::new(cfg(2, 1, 4));
     s.set_online(2);
