@@ -260,7 +260,8 @@ fn queue(p: &Arc<Proc>, woke: bool) {
     let payload = Arc::into_raw(p.clone()) as usize;
     let s = policy();
     let poke = if woke {
-        s.enqueue(p.slot, group, prefer, me, payload)
+        // The one clock read of a wakeup: whether it preempts a busy CPU.
+        s.enqueue(p.slot, group, prefer, me, payload, cpu::rdtsc())
     } else {
         s.requeue(p.slot, group, prefer, me, payload)
     };
@@ -282,7 +283,7 @@ pub fn run_scheduler() -> ! {
         // Let interrupts in between picks so a wakeup IPI or tick can land.
         cpu::enable_interrupts();
         cpu::disable_interrupts();
-        let Some(pick) = s.pick(me) else {
+        let Some(pick) = s.pick(me, this().stamp.get()) else {
             if s.idle_enter(me) {
                 // `sti; hlt`: an IPI sent after our flag went up ends the halt.
                 cpu::wait_for_interrupt();

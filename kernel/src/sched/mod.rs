@@ -38,6 +38,16 @@
 //! number of tasks waiting per CPU, from four ticks down to one, and a task
 //! is only preempted when something is queued.
 //!
+//! Wakeup preemption: a task that wakes (not one that only gave way) onto
+//! a busy CPU other than the waker's takes that CPU at once when the task
+//! running there has had an eighth of a tick and belongs to the same group
+//! or to a group ahead of the woken one's by more than that: the CPU is
+//! asked to reschedule (IPI) and the woken task is marked as its next pick,
+//! ahead of its group's round robin. Woken onto the waker's own CPU it is
+//! only marked next (the waker is usually about to block). So a process that sleeps and wakes
+//! waits a fraction of a tick, not a slice behind every CPU-bound one,
+//! and the granularity bounds how often wakeups can preempt.
+//!
 //! No lock anywhere here: every operation is a bounded number of atomic
 //! steps (scans are bounded by the member table's high-water mark and the
 //! group count), and nothing allocates after `Scheduler::new`.
@@ -57,6 +67,10 @@
 //!   it fail (no ABA). The payload (the kernel's counted process reference)
 //!   is written before the Release store of the word and swapped out only
 //!   by the winner, after its Acquire.
+//! - **The next mark is a hint.** It holds a task id and the generation
+//!   the waker saw; the pick that takes it (one swap) claims the task by
+//!   the same compare-exchange as any claim, so a task claimed elsewhere
+//!   first, or a slot reused, makes it fail and the pick goes on as usual.
 //! - **Masks are hints** kept by the rule in `mask.rs`: a counter above
 //!   zero always ends with its bit set.
 //! - **Idle handshake.** An idle CPU stores its flag, then loads the total

@@ -81,7 +81,7 @@ fn payload(t: usize, k: usize) -> usize {
 fn drain(s: &Scheduler, cpus: usize) -> Vec<Picked> {
     let mut out = Vec::new();
     loop {
-        let got: Vec<Picked> = (0..cpus).filter_map(|c| s.pick(c)).collect();
+        let got: Vec<Picked> = (0..cpus).filter_map(|c| s.pick(c, 0)).collect();
         if got.is_empty() {
             return out;
         }
@@ -120,8 +120,8 @@ fn run_queue_model(bound: usize, irq: bool) {
         let cpu = |me: usize, t: usize| {
             let s = s.clone();
             thread::spawn(move || {
-                s.enqueue(t, 0, me, me, payload(t, 0));
-                let p = s.pick(me);
+                s.enqueue(t, 0, me, me, payload(t, 0), 0);
+                let p = s.pick(me, 0);
                 if let Some(p) = p {
                     assert_eq!(p.payload, payload(p.task, 0), "payload of another task");
                     s.put(me, p.group, 10);
@@ -134,7 +134,7 @@ fn run_queue_model(bound: usize, irq: bool) {
         let irq = irq.then(|| {
             let s = s.clone();
             thread::spawn(move || {
-                s.enqueue(2, 1, 0, 1, payload(2, 0));
+                s.enqueue(2, 1, 0, 1, payload(2, 0), 0);
             })
         });
         let mut picked: Vec<Picked> = [cpu0.join().unwrap(), cpu1.join().unwrap()]
@@ -148,7 +148,7 @@ fn run_queue_model(bound: usize, irq: bool) {
         }
         picked.extend(drain(&s, 2));
         assert_each_once(&s, 2, &picked, &want);
-        assert!(s.pick(0).is_none() && s.pick(1).is_none());
+        assert!(s.pick(0, 0).is_none() && s.pick(1, 0).is_none());
     });
 }
 
@@ -237,14 +237,14 @@ fn claim_races_exit_and_requeue() {
         let s = Arc::new(sched(2, 1, 2));
         let slot0 = s.group(0).members.insert(0).unwrap();
         s.group(0).members.insert(1).unwrap();
-        s.enqueue(0, 0, 0, 0, payload(0, 0));
-        s.enqueue(1, 0, 0, 0, payload(1, 0));
+        s.enqueue(0, 0, 0, 0, payload(0, 0), 0);
+        s.enqueue(1, 0, 0, 0, payload(1, 0), 0);
         let cpu1 = {
             let s = s.clone();
-            thread::spawn(move || s.pick(1))
+            thread::spawn(move || s.pick(1, 0))
         };
         // CPU 0.
-        let mine = s.pick(0);
+        let mine = s.pick(0, 0);
         let again = match mine {
             Some(p) if p.task == 0 => {
                 // It exits: leaves the group, the slot is retired, and a
@@ -253,13 +253,13 @@ fn claim_races_exit_and_requeue() {
                 assert!(s.group(0).members.remove(slot0, 0));
                 s.task(0).retire();
                 s.group(0).members.insert(0).unwrap();
-                s.enqueue(0, 0, 0, 0, payload(0, 1));
+                s.enqueue(0, 0, 0, 0, payload(0, 1), 0);
                 Some((0, payload(0, 1)))
             }
             Some(p) => {
                 // It yields: queued again, same generation.
                 s.put(0, 0, 10);
-                s.enqueue(p.task, 0, 0, 0, payload(p.task, 1));
+                s.enqueue(p.task, 0, 0, 0, payload(p.task, 1), 0);
                 Some((p.task, payload(p.task, 1)))
             }
             None => None,
@@ -317,8 +317,8 @@ fn sleep_model(interruptible: bool, with_waker: bool, with_killer: bool) {
                 saved.clone(),
             );
             move |me: usize| {
-                assert!(s.enqueue(0, 0, 0, me, payload(0, 0)).is_none());
-                let p = s.pick(me).expect("the woken task is not queued");
+                assert!(s.enqueue(0, 0, 0, me, payload(0, 0), 0).is_none());
+                let p = s.pick(me, 0).expect("the woken task is not queued");
                 assert_eq!((p.task, p.payload), (0, payload(0, 0)));
                 let _t = token.lock().unwrap();
                 assert!(
@@ -422,7 +422,7 @@ fn idle_model(prefer: usize, irq: bool) {
         s.group(0).members.insert(1).unwrap();
         let waker = |t: usize| {
             let s = s.clone();
-            thread::spawn(move || s.enqueue(t, 0, prefer, 1, payload(t, 0)))
+            thread::spawn(move || s.enqueue(t, 0, prefer, 1, payload(t, 0), 0))
         };
         let w0 = waker(0);
         let w1 = irq.then(|| waker(1));
@@ -431,7 +431,7 @@ fn idle_model(prefer: usize, irq: bool) {
         let mut picked = Vec::new();
         if !halted {
             s.idle_exit(0);
-            picked.extend(s.pick(0));
+            picked.extend(s.pick(0, 0));
         }
         let pokes: Vec<Option<usize>> = [Some(w0), w1]
             .into_iter()

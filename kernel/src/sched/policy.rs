@@ -30,6 +30,11 @@ const MAX_SLICE_TICKS: u64 = 4;
 /// a group that slept may start again.
 const LAG_TICKS: u64 = 1;
 const NO_GROUP: u32 = u32::MAX;
+/// A woken task may take a CPU from one that has run at least this share
+/// of a tick since its switch-in (and only then: a shorter wait than that
+/// is not worth a switch, and it bounds how often wakeups preempt).
+const WAKE_GRANULARITY_DIV: u64 = 8;
+const NO_NEXT: u64 = u64::MAX;
 /// Groups one pick tries before it gives up (and the CPU looks again).
 const PICK_TRIES: usize = 4;
 
@@ -63,6 +68,11 @@ pub struct Cpu {
     load: AtomicU32,
     /// Group of the task it runs (`NO_GROUP`: none).
     current_group: AtomicU32,
+    /// TSC at its running task's switch-in.
+    since: AtomicU64,
+    /// A woken task (id and generation) that preempted this CPU: its next
+    /// pick takes it first, if it is still queued (`NO_NEXT`: none).
+    next: AtomicU64,
 }
 
 /// What a pick took.
@@ -85,7 +95,11 @@ pub struct Scheduler {
     active: Mask,
     queued: AtomicU32,
     online: AtomicUsize,
-    /// Virtual time of the pack: the largest virtual time a pick has seen.
+    /// Virtual time of the pack: the largest virtual time a pick or a
+    /// charge has seen. (Charges count too: tasks that run unpreempted,
+    /// because nothing else waits, are never picked again, and a pack
+    /// time frozen at their last pick let a group that slept meanwhile
+    /// come back with all that time as credit.)
     vmin: AtomicU64,
 }
 
@@ -104,6 +118,8 @@ impl Scheduler {
                         groups: Mask::new(cfg.groups),
                         load: AtomicU32::new(0),
                         current_group: AtomicU32::new(NO_GROUP),
+                        since: AtomicU64::new(0),
+                        next: AtomicU64::new(NO_NEXT),
                     })
                 })
                 .collect(),
@@ -183,10 +199,12 @@ impl Scheduler {
 
     // ---- queueing ----
 
-    /// Queues task `t` of group `g`, last run on `prefer`, from CPU `me`.
-    /// The caller owns the task (it is not queued, and nobody else may queue
-    /// it meanwhile). Returns a CPU that must be sent a reschedule IPI: an
-    /// idle one this call took the idle flag of, so it will look for work.
+    /// Queues task `t` of group `g` (it woke, or is new), last run on
+    /// `prefer`, from CPU `me` at TSC `now`. The caller owns the task (it
+    /// is not queued, and nobody else may queue it meanwhile). Returns a
+    /// CPU that must be sent a reschedule IPI: an idle one this call took
+    /// the idle flag of, so it will look for work, or a busy one the task
+    /// preempts (see [`Scheduler::wake_preempts`]).
     pub fn enqueue(
         &self,
         t: usize,
@@ -194,8 +212,14 @@ impl Scheduler {
         prefer: usize,
         me: usize,
         payload: usize,
+        now: u64,
     ) -> Option<usize> {
-        self.queue_task(t, g, prefer, me, payload, true)
+        let poke = self.queue_task(t, g, prefer, me, payload, true);
+        if poke.is_some() {
+            return poke;
+        }
+        let home = self.tasks[t].load().home();
+        self.wake_preempts(t, g, home, me, now).then_some(home)
     }
 
     /// [`Scheduler::enqueue`] for a task that was running a moment ago and
@@ -248,6 +272,72 @@ impl Scheduler {
             poke = self.take_idle(me, home);
         }
         poke.filter(|&c| c != me)
+    }
+
+    /// Whether task `t` of group `g`, just woken by `me` onto busy CPU
+    /// `home`, takes it now rather than at the end of the running task's
+    /// slice: when the running task has had its wake granularity and is of
+    /// the same group (which then serves its woken task first, the way a
+    /// sleeper's low virtual time does in CFS) or of a group ahead of
+    /// `g`'s by more than that granularity. Then `home` is asked to
+    /// reschedule and `t` is its next pick. A task that only gave way is
+    /// never a preempter. On the waker's own CPU the task is only marked
+    /// next, without preempting: the waker is usually about to block, and
+    /// preempting it would cost a switch.
+    fn wake_preempts(&self, t: usize, g: usize, home: usize, me: usize, now: u64) -> bool {
+        let cpu = &self.cpus[home];
+        let cur = cpu.current_group.load(Ordering::Acquire);
+        if cur == NO_GROUP {
+            return false;
+        }
+        let gran = self.cfg.tick_cycles / WAKE_GRANULARITY_DIV;
+        let cur = cur as usize;
+        if cur != g && self.vruntime(g).saturating_add(gran) >= self.vruntime(cur) {
+            return false;
+        }
+        let preempt = home != me && now.wrapping_sub(cpu.since.load(Ordering::Acquire)) >= gran;
+        if home != me && !preempt {
+            return false;
+        }
+        let w = self.tasks[t].load();
+        cpu.next
+            .store(u64::from(w.gen()) << 32 | t as u64, Ordering::Release);
+        if preempt {
+            self.set_need_resched(home);
+        }
+        preempt
+    }
+
+    /// The task a wakeup marked as `me`'s next, if it is still queued.
+    fn claim_next(&self, me: usize) -> Option<Picked> {
+        let next = self.cpus[me].next.swap(NO_NEXT, Ordering::AcqRel);
+        if next == NO_NEXT {
+            return None;
+        }
+        let t = (next & 0xffff_ffff) as usize;
+        let task = self.tasks.get(t)?;
+        let w = task.load();
+        if !w.queued() || u64::from(w.gen()) != next >> 32 {
+            return None;
+        }
+        let payload = task.claim(w)?;
+        Some(self.took(t, w.group(), w.home(), payload))
+    }
+
+    /// A claim of task `t` (queued for group `g` on `home`) won: the
+    /// counters come down.
+    fn took(&self, t: usize, g: usize, home: usize, payload: usize) -> Picked {
+        let grp = &self.groups[g];
+        self.cpus[home].groups.decrement(g, &grp.queued_on[home]);
+        self.active.decrement(g, &grp.queued);
+        self.cpus[home].load.fetch_sub(1, Ordering::SeqCst);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        Picked {
+            task: t,
+            group: g,
+            payload,
+            from: home,
+        }
     }
 
     /// Chooses the CPU to queue on; with `Some` when it took that CPU's idle flag.
@@ -311,14 +401,29 @@ impl Scheduler {
         best
     }
 
-    /// Picks the next task for CPU `me`: the group furthest behind among
-    /// those queued here, unless a group queued elsewhere is further behind
-    /// (then that one: a CPU's own queue wins ties only; letting it win by
-    /// up to a tick cost a one-process container 5 % of its share against
-    /// six, each time waiting a tick on another CPU's queue); inside the group, the next
-    /// queued task from its cursor, wherever it is queued (a steal when
-    /// that is another CPU).
-    pub fn pick(&self, me: usize) -> Option<Picked> {
+    /// Picks the next task for CPU `me` at TSC `now`: the task a wakeup
+    /// preempted `me` for, if it is still queued; else the group furthest
+    /// behind among those queued here, unless a group queued elsewhere is
+    /// further behind (then that one: a CPU's own queue wins ties only;
+    /// letting it win by up to a tick cost a one-process container 5 % of
+    /// its share against six, each time waiting a tick on another CPU's
+    /// queue); inside the group, the next queued task from its cursor,
+    /// wherever it is queued (a steal when that is another CPU).
+    pub fn pick(&self, me: usize, now: u64) -> Option<Picked> {
+        let p = self.claim_next(me).or_else(|| self.pick_fair(me))?;
+        let grp = &self.groups[p.group];
+        grp.running.fetch_add(1, Ordering::AcqRel);
+        grp.switches.fetch_add(1, Ordering::Relaxed);
+        self.vmin
+            .fetch_max(grp.vruntime.load(Ordering::Acquire), Ordering::AcqRel);
+        let cpu = &self.cpus[me];
+        cpu.since.store(now, Ordering::Release);
+        cpu.current_group.store(p.group as u32, Ordering::Release);
+        Some(p)
+    }
+
+    /// The two-level choice (see [`Scheduler::pick`]).
+    fn pick_fair(&self, me: usize) -> Option<Picked> {
         // Groups whose counters ran ahead of their tasks on this pick: the
         // next try passes them over, so one group with a queueing in
         // flight cannot keep a CPU from the others.
@@ -333,14 +438,6 @@ impl Scheduler {
                 (None, None) => return None,
             };
             if let Some(p) = self.claim_in(g) {
-                let grp = &self.groups[g];
-                grp.running.fetch_add(1, Ordering::AcqRel);
-                grp.switches.fetch_add(1, Ordering::Relaxed);
-                self.vmin
-                    .fetch_max(grp.vruntime.load(Ordering::Acquire), Ordering::AcqRel);
-                self.cpus[me]
-                    .current_group
-                    .store(g as u32, Ordering::Release);
                 return Some(p);
             }
             // The counters ran ahead of the tasks (a queueing in flight, or
@@ -363,17 +460,7 @@ impl Scheduler {
                 return None;
             }
             let payload = task.claim(w)?;
-            let home = w.home();
-            self.cpus[home].groups.decrement(g, &grp.queued_on[home]);
-            self.active.decrement(g, &grp.queued);
-            self.cpus[home].load.fetch_sub(1, Ordering::SeqCst);
-            self.queued.fetch_sub(1, Ordering::SeqCst);
-            Some(Picked {
-                task: t as usize,
-                group: g,
-                payload,
-                from: home,
-            })
+            Some(self.took(t as usize, g, w.home(), payload))
         })
     }
 
@@ -385,7 +472,11 @@ impl Scheduler {
         let grp = &self.groups[g];
         let w = u64::from(grp.weight.load(Ordering::Relaxed).max(1));
         let dv = (u128::from(cycles) * u128::from(self.cfg.unit_weight) / u128::from(w)) as u64;
-        grp.vruntime.fetch_add(dv, Ordering::AcqRel);
+        let v = grp
+            .vruntime
+            .fetch_add(dv, Ordering::AcqRel)
+            .wrapping_add(dv);
+        self.vmin.fetch_max(v, Ordering::AcqRel);
         grp.cycles.fetch_add(cycles, Ordering::Relaxed);
     }
 

@@ -144,12 +144,12 @@ fn simulate(
     let tick = s.config().tick_cycles;
     for &(t, g) in tasks {
         s.group(g).members.insert(t as u32).unwrap();
-        s.enqueue(t, g, 0, 0, t + 1);
+        s.enqueue(t, g, 0, 0, t + 1, 0);
     }
     let mut per_task = vec![0u64; s.config().tasks];
     for _ in 0..rounds {
         let picks: Vec<_> = (0..cpus)
-            .filter_map(|c| s.pick(c).map(|p| (c, p)))
+            .filter_map(|c| s.pick(c, 0).map(|p| (c, p)))
             .collect();
         for (c, p) in picks {
             assert_eq!(p.payload, p.task + 1);
@@ -220,21 +220,21 @@ fn a_group_that_slept_does_not_bank_credit() {
     let tick = s.config().tick_cycles;
     // Group 0 runs alone for 1000 slices while group 1 sleeps.
     s.group(0).members.insert(0).unwrap();
-    s.enqueue(0, 0, 0, 0, 1);
+    s.enqueue(0, 0, 0, 0, 1, 0);
     for _ in 0..1000 {
-        let p = s.pick(0).unwrap();
+        let p = s.pick(0, 0).unwrap();
         s.put(0, p.group, tick);
-        s.enqueue(p.task, p.group, 0, 0, 1);
+        s.enqueue(p.task, p.group, 0, 0, 1, 0);
     }
     // Group 1 wakes: it gets at most about one lag ahead, then they alternate.
     s.group(1).members.insert(1).unwrap();
-    s.enqueue(1, 1, 0, 0, 2);
+    s.enqueue(1, 1, 0, 0, 2, 0);
     let mut run = [0u32; 2];
     for _ in 0..100 {
-        let p = s.pick(0).unwrap();
+        let p = s.pick(0, 0).unwrap();
         run[p.group] += 1;
         s.put(0, p.group, tick);
-        s.enqueue(p.task, p.group, 0, 0, p.task + 1);
+        s.enqueue(p.task, p.group, 0, 0, p.task + 1, 0);
     }
     assert!(run[0] >= 48 && run[1] <= 52, "{run:?}");
 }
@@ -246,13 +246,13 @@ fn queueing_goes_to_an_idle_cpu_and_pokes_it() {
     s.group(0).members.insert(0).unwrap();
     assert!(s.idle_enter(2));
     // Last ran on CPU 1 (busy); CPU 2 idles: it gets the task and the IPI.
-    assert_eq!(s.enqueue(0, 0, 1, 0, 9), Some(2));
+    assert_eq!(s.enqueue(0, 0, 1, 0, 9, 0), Some(2));
     assert_eq!(s.load_of(2), 1);
     // Its flag was taken: a second queueing does not poke it again.
     s.group(0).members.insert(1).unwrap();
-    assert_eq!(s.enqueue(1, 0, 1, 0, 10), None);
+    assert_eq!(s.enqueue(1, 0, 1, 0, 10, 0), None);
     // CPU 3 steals from CPU 2's queue.
-    let p = s.pick(3).unwrap();
+    let p = s.pick(3, 0).unwrap();
     assert!(p.from == 2 || p.from == 1);
     assert!(!s.idle_enter(3) || s.queued() == 0);
 }
@@ -265,15 +265,15 @@ fn a_group_whose_tasks_cannot_be_claimed_does_not_block_the_others() {
     let s = Scheduler::new(cfg(1, 2, 4));
     s.group(0).members.insert(0).unwrap();
     s.charge(0, 10_000);
-    s.enqueue(0, 0, 0, 0, 7);
-    s.enqueue(1, 1, 0, 0, 8);
+    s.enqueue(0, 0, 0, 0, 7, 0);
+    s.enqueue(1, 1, 0, 0, 8, 0);
     assert!(s.vruntime(1) < s.vruntime(0));
-    let p = s.pick(0).expect("group 0's task");
+    let p = s.pick(0, 0).expect("group 0's task");
     assert_eq!((p.task, p.group, p.payload), (0, 0, 7));
-    assert!(s.pick(0).is_none());
+    assert!(s.pick(0, 0).is_none());
     // Once it is in the table it is claimed.
     s.group(1).members.insert(1).unwrap();
-    assert_eq!(s.pick(0).map(|p| p.payload), Some(8));
+    assert_eq!(s.pick(0, 0).map(|p| p.payload), Some(8));
 }
 
 #[test]
@@ -281,10 +281,10 @@ fn idle_cpu_does_not_halt_when_work_is_queued() {
     let s = Scheduler::new(cfg(2, 1, 4));
     s.set_online(2);
     s.group(0).members.insert(0).unwrap();
-    s.enqueue(0, 0, 0, 0, 1);
+    s.enqueue(0, 0, 0, 0, 1, 0);
     assert!(!s.idle_enter(1), "work is queued");
     s.idle_exit(1);
-    assert!(s.pick(1).is_some());
+    assert!(s.pick(1, 0).is_some());
     assert!(s.idle_enter(1));
 }
 
@@ -295,7 +295,7 @@ fn slices_shrink_with_load_and_only_preempt_for_waiters() {
     assert!(!s.tick(0, 100 * tick), "nothing waits: no preemption");
     assert!(!s.take_need_resched(0));
     s.group(0).members.insert(0).unwrap();
-    s.enqueue(0, 0, 0, 0, 1);
+    s.enqueue(0, 0, 0, 0, 1, 0);
     assert_eq!(s.slice(), 4 * tick);
     assert!(!s.tick(0, 3 * tick));
     assert!(s.tick(0, 4 * tick));
@@ -303,7 +303,7 @@ fn slices_shrink_with_load_and_only_preempt_for_waiters() {
     assert!(!s.take_need_resched(0));
     for t in 1..8 {
         s.group(0).members.insert(t).unwrap();
-        s.enqueue(t as usize, 0, 0, 0, 1);
+        s.enqueue(t as usize, 0, 0, 0, 1, 0);
     }
     assert_eq!(s.slice(), tick);
 }
@@ -317,7 +317,7 @@ fn concurrent_pick_and_enqueue_never_double_claim() {
     s.set_online(cpus);
     for t in 0..24 {
         s.group(t % 3).members.insert(t as u32).unwrap();
-        s.enqueue(t, t % 3, 0, 0, t + 1);
+        s.enqueue(t, t % 3, 0, 0, t + 1, 0);
     }
     let running: Arc<Vec<AtomicU32>> = Arc::new((0..32).map(|_| AtomicU32::new(0)).collect());
     let hs: Vec<_> = (0..cpus)
@@ -326,7 +326,7 @@ fn concurrent_pick_and_enqueue_never_double_claim() {
             std::thread::spawn(move || {
                 let mut n = 0;
                 while n < 20_000 {
-                    if let Some(p) = s.pick(c) {
+                    if let Some(p) = s.pick(c, 0) {
                         assert_eq!(
                             running[p.task].fetch_add(1, Ordering::SeqCst),
                             0,
@@ -334,7 +334,7 @@ fn concurrent_pick_and_enqueue_never_double_claim() {
                         );
                         running[p.task].fetch_sub(1, Ordering::SeqCst);
                         s.put(c, p.group, 10);
-                        s.enqueue(p.task, p.group, c, c, p.task + 1);
+                        s.enqueue(p.task, p.group, c, c, p.task + 1, 0);
                         n += 1;
                     }
                 }
@@ -346,10 +346,108 @@ fn concurrent_pick_and_enqueue_never_double_claim() {
     }
     assert_eq!(s.queued(), 24);
     let mut left = 0;
-    while let Some(p) = s.pick(0) {
+    while let Some(p) = s.pick(0, 0) {
         s.put(0, p.group, 1);
         left += 1;
     }
     assert_eq!(left, 24);
     assert_eq!(s.queued(), 0);
+}
+
+/// Two CPUs busy with tasks 0 (CPU 0) and 1 (CPU 1) of group 0 since TSC
+/// 0, task 2 of group 0 queued and waiting; tasks 3 and 4 are members,
+/// asleep; task 5 is group 1's, asleep.
+fn two_busy_cpus() -> Scheduler {
+    let s = Scheduler::new(cfg(2, 2, 8));
+    s.set_online(2);
+    for t in 0..5 {
+        s.group(0).members.insert(t).unwrap();
+    }
+    s.group(1).members.insert(5).unwrap();
+    s.enqueue(0, 0, 0, 0, 10, 0);
+    assert_eq!(s.pick(0, 0).map(|p| p.task), Some(0));
+    s.enqueue(1, 0, 1, 1, 11, 0);
+    assert_eq!(s.pick(1, 0).map(|p| p.task), Some(1));
+    s.requeue(2, 0, 0, 0, 12);
+    s
+}
+
+#[test]
+fn a_wakeup_preempts_a_busy_cpu_and_runs_next_there() {
+    let s = two_busy_cpus();
+    let tick = s.config().tick_cycles;
+    // Task 3 last ran on CPU 1, which has run a tick: CPU 1 is asked to
+    // reschedule, and takes task 3 ahead of task 2 (first in round robin).
+    assert_eq!(s.enqueue(3, 0, 1, 0, 13, tick), Some(1));
+    assert!(s.take_need_resched(1));
+    s.put(1, 0, tick);
+    s.requeue(1, 0, 1, 1, 11);
+    assert_eq!(s.pick(1, tick).map(|p| (p.task, p.payload)), Some((3, 13)));
+    // The mark is used once: the next pick is round robin again.
+    s.put(1, 0, 0);
+    let p = s.pick(1, tick).unwrap();
+    assert!(p.task == 1 || p.task == 2);
+}
+
+#[test]
+fn a_wakeup_does_not_preempt_too_soon_its_waker_or_a_group_behind() {
+    let tick = cfg(1, 1, 1).tick_cycles;
+    // Too soon after CPU 1's switch-in.
+    let s = two_busy_cpus();
+    assert_eq!(s.enqueue(3, 0, 1, 0, 13, tick / 16), None);
+    assert!(!s.take_need_resched(1));
+    // The waker's own CPU (it is usually about to block): not preempted,
+    // but its next pick is the woken task.
+    let s = two_busy_cpus();
+    assert_eq!(s.enqueue(3, 0, 0, 0, 13, tick), None);
+    assert!(!s.take_need_resched(0));
+    s.put(0, 0, 0);
+    assert_eq!(s.pick(0, tick).map(|p| p.task), Some(3));
+    // A group ahead of the running one does not preempt it...
+    let s = two_busy_cpus();
+    s.charge(1, 10 * tick);
+    assert_eq!(s.enqueue(5, 1, 1, 0, 15, tick), None);
+    // ...one behind it does.
+    let s = two_busy_cpus();
+    s.charge(0, 10 * tick);
+    assert_eq!(s.enqueue(5, 1, 1, 0, 15, tick), Some(1));
+}
+
+#[test]
+fn a_stale_next_mark_falls_back_to_round_robin() {
+    let s = two_busy_cpus();
+    let tick = s.config().tick_cycles;
+    assert_eq!(s.enqueue(3, 0, 1, 0, 13, tick), Some(1));
+    // CPU 0 gets there first and takes task 3 (or task 2).
+    s.put(0, 0, 0);
+    let mut took = vec![s.pick(0, tick).unwrap().task];
+    s.put(1, 0, 0);
+    took.push(s.pick(1, tick).unwrap().task);
+    took.sort();
+    assert_eq!(took, [2, 3]);
+}
+
+#[test]
+fn a_group_that_slept_while_others_ran_unpreempted_does_not_bank_credit() {
+    // Group 0 runs on both CPUs with nothing else waiting: it is charged
+    // at every tick but never picked again. Group 1 then wakes.
+    let s = Scheduler::new(cfg(2, 2, 8));
+    s.set_online(2);
+    let tick = s.config().tick_cycles;
+    for t in 0..2 {
+        s.group(0).members.insert(t).unwrap();
+        s.enqueue(t as usize, 0, t as usize, t as usize, 1, 0);
+        assert!(s.pick(t as usize, 0).is_some());
+    }
+    for _ in 0..500 {
+        s.charge(0, tick);
+        s.charge(0, tick);
+    }
+    s.group(1).members.insert(2).unwrap();
+    s.enqueue(2, 1, 0, 0, 3, 0);
+    assert!(
+        s.vruntime(1) + 2 * tick >= s.vruntime(0),
+        "woke {} behind",
+        s.vruntime(0) - s.vruntime(1)
+    );
 }
