@@ -22,6 +22,9 @@
 //! 4. `idle_*`, `mask_*`: a CPU going idle racing enqueues: it never halts
 //!    with work queued and no IPI coming, and one waker at most takes its
 //!    flag; a mask bit ends set while its counter is above zero.
+//! 5. `wakeup_mark_races_picks`: a wakeup that preempts a CPU and marks
+//!    its task as that CPU's next pick, racing picks on both CPUs: the
+//!    woken task is claimed once, with its payload.
 
 use loom::cell::UnsafeCell;
 use loom::model::Builder;
@@ -501,5 +504,52 @@ fn mask_bit_stays_set_while_counted() {
         assert_eq!(counts[0].load(Ordering::Relaxed), 1);
         assert_eq!(counts[1].load(Ordering::Relaxed), 1);
         assert_eq!(bits, [0, 1], "a counter above zero without its bit");
+    });
+}
+
+/// 5. A wakeup that preempts CPU 0 and marks its task as CPU 0's next,
+/// racing CPU 0's own pick (it may come before the mark, or take the task
+/// by round robin first) and CPU 1's: the woken task is claimed exactly
+/// once, with its payload, whichever CPU gets it.
+#[test]
+fn wakeup_mark_races_picks() {
+    model(2, || {
+        let s = Arc::new(sched(2, 1, 3));
+        for t in 0..3 {
+            s.group(0).members.insert(t).unwrap();
+        }
+        // Tasks 0 and 1 run on CPUs 0 and 1 since TSC 0.
+        s.enqueue(0, 0, 0, 0, payload(0, 0), 0);
+        assert_eq!(s.pick(0, 0).map(|p| p.task), Some(0));
+        s.enqueue(1, 0, 1, 1, payload(1, 0), 0);
+        assert_eq!(s.pick(1, 0).map(|p| p.task), Some(1));
+        let waker = {
+            let s = s.clone();
+            // On CPU 1, a tick later: task 2 last ran on CPU 0.
+            thread::spawn(move || s.enqueue(2, 0, 0, 1, payload(2, 0), 1000))
+        };
+        let cpu0 = {
+            let s = s.clone();
+            thread::spawn(move || {
+                s.put(0, 0, 0);
+                s.enqueue(0, 0, 0, 0, payload(0, 1), 0);
+                s.pick(0, 0)
+            })
+        };
+        let poke = waker.join().unwrap();
+        let mut got: Vec<Picked> = cpu0.join().unwrap().into_iter().collect();
+        assert!(poke.is_none() || poke == Some(0));
+        s.put(1, 0, 0);
+        got.extend(drain(&s, 2));
+        let woken: Vec<&Picked> = got.iter().filter(|p| p.task == 2).collect();
+        assert_eq!(
+            woken.len(),
+            1,
+            "the woken task claimed {} times",
+            woken.len()
+        );
+        assert_eq!(woken[0].payload, payload(2, 0));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(s.queued(), 0);
     });
 }
