@@ -30,7 +30,9 @@
 //!    equal when they do not divide evenly over the CPUs. The per-CPU
 //!    queues decide which group a CPU serves and whom a wakeup pokes.
 //!
-//! Placement: a queueing goes to the task's last CPU if that CPU is idle,
+//! Placement: a task that gave way goes back on its own CPU's queue when
+//! nothing else waits there (that CPU picks again at once). Otherwise a
+//! queueing goes to the task's last CPU if that CPU is idle,
 //! else to another idle CPU, else to its last CPU unless that one has at
 //! least two more tasks queued than the lightest. Taking an idle CPU's
 //! flag (a compare-exchange) makes the waker the one that sends the IPI,

@@ -222,8 +222,9 @@ impl Scheduler {
         self.wake_preempts(t, g, home, me, now).then_some(home)
     }
 
-    /// [`Scheduler::enqueue`] for a task that was running a moment ago and
-    /// gave way (preempted or yielding): its group did not sleep, even if
+    /// [`Scheduler::enqueue`] for a task that was running a moment ago on
+    /// `me` and gave way (preempted or yielding), called by `me` before
+    /// its next pick: its group did not sleep, even if
     /// for that moment nothing of it was queued or running, so its virtual
     /// time stays what it is. (Lifting it to the pack's there cost a
     /// one-process container a twentieth of its share against six.)
@@ -257,7 +258,18 @@ impl Scheduler {
             let floor = self.vmin.load(Ordering::Acquire).saturating_sub(self.lag());
             grp.vruntime.fetch_max(floor, Ordering::AcqRel);
         }
-        let (home, mut poke) = self.place(prefer, me);
+        // A task that gave way on `me` with nothing else waiting there
+        // stays: `me` is about to pick, and takes it again at once (or
+        // whatever is further behind), so no idle CPU need be told. Sent to
+        // an idle CPU instead (or an idle CPU poked for it), each lone
+        // yield cost an IPI and a halted CPU's wake-up: six times the
+        // cycles at eight CPUs.
+        let stays = !woke && self.cpus[me].load.load(Ordering::Relaxed) == 0;
+        let (home, mut poke) = if stays {
+            (me, None)
+        } else {
+            self.place(prefer, me)
+        };
         // Counters first, then the task: a counter is never below the
         // number of tasks a claimer can find (see the module header).
         self.cpus[home].groups.increment(g, &grp.queued_on[home]);
@@ -266,7 +278,7 @@ impl Scheduler {
         self.queued.fetch_add(1, Ordering::SeqCst);
         dekker_turn();
         self.tasks[t].queue(g, home, payload);
-        if poke.is_none() {
+        if poke.is_none() && !stays {
             // An idle CPU that missed this work (it read `queued` before our
             // increment) set its flag before that read, so we see it here.
             poke = self.take_idle(me, home);
