@@ -19,6 +19,10 @@ use crate::sync::{SpinLock, WaitQueue};
 
 /// Bytes a pipe buffers: one page.
 pub const PIPESIZE: usize = FRAME_SIZE as usize;
+/// Writes of at most this many bytes are messages: their reader is woken
+/// beside the writer, which usually waits for the answer next (see
+/// `WaitQueue::wake_all_beside`).
+const MESSAGE_MAX: usize = 64;
 
 struct Inner {
     buf: Page,
@@ -114,7 +118,15 @@ impl Pipe {
             i += n;
         }
         drop(g);
-        self.readable.wake_all();
+        if i <= MESSAGE_MAX {
+            // The writer of a short message (a request, a token) usually
+            // waits for the answer next: the reader waits on this CPU.
+            self.readable.wake_all_beside();
+        } else {
+            // Bulk data: the reader copies on another CPU while the writer
+            // goes on (on one CPU, 4 KiB writes ran at 160 MB/s, not 275).
+            self.readable.wake_all();
+        }
         Ok(i)
     }
 

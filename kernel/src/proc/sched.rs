@@ -243,15 +243,23 @@ fn send_reschedule(c: usize) {
 /// that must steal it) gets a reschedule IPI. The caller made it
 /// `Runnable` (the winner of its wakeup, or its own yield or start).
 pub fn enqueue(p: &Arc<Proc>) {
-    queue(p, true);
+    queue(p, Queueing::Woke);
 }
 
 /// Queues a process that ran a moment ago and gave way (see `Scheduler::requeue`).
 fn requeue(p: &Arc<Proc>) {
-    queue(p, false);
+    queue(p, Queueing::GaveWay);
 }
 
-fn queue(p: &Arc<Proc>, woke: bool) {
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Queueing {
+    Woke,
+    /// Woken by a process about to block (see `Scheduler::enqueue_beside`).
+    WokeBeside,
+    GaveWay,
+}
+
+fn queue(p: &Arc<Proc>, how: Queueing) {
     percpu::push_irq_off();
     let me = percpu::cpu_index();
     let last = p.cpu.load(Ordering::Relaxed);
@@ -259,11 +267,11 @@ fn queue(p: &Arc<Proc>, woke: bool) {
     let group = p.container.load(Ordering::Acquire) as usize;
     let payload = Arc::into_raw(p.clone()) as usize;
     let s = policy();
-    let poke = if woke {
-        // The one clock read of a wakeup: whether it preempts a busy CPU.
-        s.enqueue(p.slot, group, prefer, me, payload, cpu::rdtsc())
-    } else {
-        s.requeue(p.slot, group, prefer, me, payload)
+    // The one clock read of a wakeup: whether it preempts a busy CPU.
+    let poke = match how {
+        Queueing::Woke => s.enqueue(p.slot, group, prefer, me, payload, cpu::rdtsc()),
+        Queueing::WokeBeside => s.enqueue_beside(p.slot, group, me, payload, cpu::rdtsc()),
+        Queueing::GaveWay => s.requeue(p.slot, group, prefer, me, payload),
     };
     if let Some(c) = poke {
         send_reschedule(c);
@@ -531,6 +539,16 @@ pub fn sleep_unlinked<T>(guard: SpinLockGuard<'_, T>, interruptible: bool) -> bo
 /// at a time, but only those queued when it started, so a woken process
 /// queueing again cannot keep it going.
 pub fn wake_all(w: &Waiters) {
+    wake_all_as(w, Queueing::Woke);
+}
+
+/// [`wake_all`] by a process about to block (a pipe's other end): the
+/// woken ones wait on this CPU for it to (see `Scheduler::enqueue_beside`).
+pub fn wake_all_beside(w: &Waiters) {
+    wake_all_as(w, Queueing::WokeBeside);
+}
+
+fn wake_all_as(w: &Waiters, how: Queueing) {
     let mark = w.list.lock().mark();
     loop {
         let next = {
@@ -538,16 +556,20 @@ pub fn wake_all(w: &Waiters) {
             w.list.lock().pop_front_before(mark)
         };
         let Some(p) = next else { break };
-        make_runnable_if_sleeping(p);
+        wake_as(p, how);
     }
 }
 
 /// Wakes `p` if it sleeps (used by wakeups, timers and kill).
 pub fn make_runnable_if_sleeping(p: Arc<Proc>) {
+    wake_as(p, Queueing::Woke);
+}
+
+fn wake_as(p: Arc<Proc>, how: Queueing) {
     {
         let _no_alloc = NoAlloc::new();
         if p.run.wake() {
-            enqueue(&p);
+            queue(&p, how);
         }
     }
     // Dropping the last reference frees the process: outside the NoAlloc

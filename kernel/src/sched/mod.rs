@@ -40,6 +40,11 @@
 //! number of tasks waiting per CPU, from four ticks down to one, and a task
 //! is only preempted when something is queued.
 //!
+//! A wakeup by a task about to block (a pipe's writer of a short message,
+//! which waits for the answer next: `enqueue_beside`) queues the woken
+//! task on the waker's CPU as its next pick and wakes no idle CPU, unless
+//! something already waits there: a ping-pong stays on one CPU.
+//!
 //! Wakeup preemption: a task that wakes (not one that only gave way) onto
 //! a busy CPU other than the waker's takes that CPU at once when the task
 //! running there has had an eighth of a tick and belongs to the same group

@@ -75,6 +75,17 @@ pub struct Cpu {
     next: AtomicU64,
 }
 
+/// How a task comes to be queued.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Queueing {
+    /// It woke (or is new).
+    Woke,
+    /// It woke, and its waker is about to block ([`Scheduler::enqueue_beside`]).
+    WokeBeside,
+    /// It was running a moment ago and gave way.
+    GaveWay,
+}
+
 /// What a pick took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Picked {
@@ -214,7 +225,31 @@ impl Scheduler {
         payload: usize,
         now: u64,
     ) -> Option<usize> {
-        let poke = self.queue_task(t, g, prefer, me, payload, true);
+        let poke = self.queue_task(t, g, prefer, me, payload, Queueing::Woke);
+        if poke.is_some() {
+            return poke;
+        }
+        let home = self.tasks[t].load().home();
+        self.wake_preempts(t, g, home, me, now).then_some(home)
+    }
+
+    /// [`Scheduler::enqueue`] for a task woken by one on `me` that is about
+    /// to block (a pipe's other end: the writer of a request then reads
+    /// the reply): it is queued on `me`, marked as `me`'s next pick, and no
+    /// idle CPU is woken for it, unless something else already waits on
+    /// `me`. So a ping-pong stays on one CPU and each round trip costs two
+    /// switches, not two IPIs and two halted CPUs' wake-ups. If the waker
+    /// goes on running instead, an idle CPU steals the task at its next
+    /// tick, or a slice's end gives it `me`.
+    pub fn enqueue_beside(
+        &self,
+        t: usize,
+        g: usize,
+        me: usize,
+        payload: usize,
+        now: u64,
+    ) -> Option<usize> {
+        let poke = self.queue_task(t, g, me, me, payload, Queueing::WokeBeside);
         if poke.is_some() {
             return poke;
         }
@@ -236,7 +271,7 @@ impl Scheduler {
         me: usize,
         payload: usize,
     ) -> Option<usize> {
-        self.queue_task(t, g, prefer, me, payload, false)
+        self.queue_task(t, g, prefer, me, payload, Queueing::GaveWay)
     }
 
     fn queue_task(
@@ -246,8 +281,9 @@ impl Scheduler {
         prefer: usize,
         me: usize,
         payload: usize,
-        woke: bool,
+        how: Queueing,
     ) -> Option<usize> {
+        let woke = how != Queueing::GaveWay;
         let grp = &self.groups[g];
         // A group coming back from sleep starts no further behind the pack
         // than one lag: it does not bank the time it did not use.
@@ -263,8 +299,9 @@ impl Scheduler {
         // whatever is further behind), so no idle CPU need be told. Sent to
         // an idle CPU instead (or an idle CPU poked for it), each lone
         // yield cost an IPI and a halted CPU's wake-up: six times the
-        // cycles at eight CPUs.
-        let stays = !woke && self.cpus[me].load.load(Ordering::Relaxed) == 0;
+        // cycles at eight CPUs. A task woken beside its waker stays too
+        // (`me` picks it once the waker blocks; see `enqueue_beside`).
+        let stays = how != Queueing::Woke && self.cpus[me].load.load(Ordering::Relaxed) == 0;
         let (home, mut poke) = if stays {
             (me, None)
         } else {

@@ -451,3 +451,29 @@ fn a_group_that_slept_while_others_ran_unpreempted_does_not_bank_credit() {
         s.vruntime(0) - s.vruntime(1)
     );
 }
+
+#[test]
+fn a_wakeup_beside_its_waker_stays_on_the_wakers_cpu() {
+    let s = Scheduler::new(cfg(4, 1, 8));
+    s.set_online(4);
+    for t in 0..4 {
+        s.group(0).members.insert(t).unwrap();
+    }
+    // Task 0 runs on CPU 0; CPUs 1-3 idle.
+    s.enqueue(0, 0, 0, 0, 10, 0);
+    assert_eq!(s.pick(0, 0).map(|p| p.task), Some(0));
+    for c in 1..4 {
+        assert!(s.idle_enter(c));
+    }
+    // It wakes task 1 and is about to block: no idle CPU is poked, and
+    // CPU 0's next pick is task 1.
+    assert_eq!(s.enqueue_beside(1, 0, 0, 11, 0), None);
+    assert_eq!(s.load_of(0), 1);
+    s.put(0, 0, 0);
+    assert_eq!(s.pick(0, 0).map(|p| p.task), Some(1));
+    // With something already waiting on CPU 0, a beside wakeup is an
+    // ordinary one: it goes to an idle CPU, which is poked.
+    s.requeue(0, 0, 0, 0, 10);
+    let poke = s.enqueue_beside(3, 0, 0, 13, 0);
+    assert!(matches!(poke, Some(1..=3)), "{poke:?}");
+}

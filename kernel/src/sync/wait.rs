@@ -75,6 +75,16 @@ impl WaitQueue {
         #[cfg(target_os = "none")]
         crate::proc::sched::wake_all(&self.waiters);
     }
+
+    /// [`WaitQueue::wake_all`] by a caller about to block (a pipe's end
+    /// after a request): the woken wait on this CPU for it to, instead of
+    /// waking an idle CPU (a ping-pong stays on one CPU).
+    pub fn wake_all_beside(&self) {
+        #[cfg(target_os = "none")]
+        crate::proc::sched::wake_all_beside(&self.waiters);
+        #[cfg(not(target_os = "none"))]
+        self.wake_all();
+    }
 }
 
 #[cfg(target_os = "none")]
