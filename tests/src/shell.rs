@@ -74,4 +74,18 @@ impl Shell {
         drop(qemu);
         image.bytes()
     }
+
+    /// [`Shell::power_off`], then the host's fsck on the disk: an error
+    /// naming `after` unless it is clean.
+    pub fn power_off_clean(self, after: &str) -> Result<Vec<u8>, TestFailure> {
+        let bytes = self.power_off()?;
+        let report = berth_fsck::check_image(&bytes);
+        if !report.is_clean() {
+            return Err(TestFailure::new(format!(
+                "fsck after {after}: {:?}",
+                report.errors
+            )));
+        }
+        Ok(bytes)
+    }
 }

@@ -77,18 +77,5 @@ fn stress_sched_8cpu_tcg() -> Result<(), TestFailure> {
     let out = sh.run("echo still here", CMD)?;
     sh.qemu
         .ensure(out.contains("still here"), || format!("shell said {out:?}"))?;
-    let bytes = sh.power_off()?;
-    let report = berth_fsck::check_image(&bytes);
-    sh_clean(report)
-}
-
-fn sh_clean(report: berth_fsck::Report) -> Result<(), TestFailure> {
-    if report.is_clean() {
-        Ok(())
-    } else {
-        Err(TestFailure::new(format!(
-            "fsck after stress-sched: {:?}",
-            report.errors
-        )))
-    }
+    sh.power_off_clean("stress-sched").map(drop)
 }

@@ -18,19 +18,6 @@ fn expect(shell: &Shell, cond: bool, what: impl FnOnce() -> String) -> Result<()
     shell.qemu.ensure(cond, what)
 }
 
-/// Powers QEMU off and checks the disk with fsck; returns the image.
-fn power_off_clean(sh: Shell, after: &str) -> Result<Vec<u8>, TestFailure> {
-    let bytes = sh.power_off()?;
-    let report = berth_fsck::check_image(&bytes);
-    if !report.is_clean() {
-        return Err(TestFailure::new(format!(
-            "fsck after {after}: {:?}",
-            report.errors
-        )));
-    }
-    Ok(bytes)
-}
-
 /// The walk-through, plus redirection, errors and a clean disk after.
 fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     if skip_if_unusable(accel) {
@@ -96,7 +83,7 @@ fn session(cpus: usize, accel: Accel) -> Result<(), TestFailure> {
     })?;
 
     // Everything above has returned, so it is committed: the disk must be clean.
-    let bytes = power_off_clean(sh, "the session")?;
+    let bytes = sh.power_off_clean("the session")?;
     let f = berth_fsck::read_path(&bytes, "/d/f");
     if f.as_deref() != Some(b"hi\nthere\n".as_slice()) {
         return Err(TestFailure::new(format!("/d/f on disk is {f:?}")));
@@ -121,7 +108,7 @@ fn pio_fallback_2cpu_tcg() -> Result<(), TestFailure> {
     expect(&sh, out.contains("4 passed, 0 failed"), || {
         format!("usertests under PIO: {out}")
     })?;
-    power_off_clean(sh, "PIO usertests").map(drop)
+    sh.power_off_clean("PIO usertests").map(drop)
 }
 
 #[test]
@@ -175,7 +162,7 @@ fn run_usertests(config: QemuConfig, command: &str) -> Result<(), TestFailure> {
         format!("{command}: {summary}")
     })?;
     sh.qemu.wait_for("$ ", CMD)?;
-    power_off_clean(sh, command).map(drop)
+    sh.power_off_clean(command).map(drop)
 }
 
 #[test]

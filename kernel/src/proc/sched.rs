@@ -140,6 +140,17 @@ struct CpuSched {
 // off (the type's contract, kept by `this()`).
 unsafe impl Sync for CpuSched {}
 
+impl CpuSched {
+    /// Reads the TSC (the one read of a switch or a tick) and moves the
+    /// stamp there: returns it and the cycles since the last charge.
+    fn lap(&self) -> (u64, u64) {
+        let now = cpu::rdtsc();
+        let ran = now.wrapping_sub(self.stamp.get());
+        self.stamp.set(now);
+        (now, ran)
+    }
+}
+
 #[allow(clippy::declare_interior_mutable_const)]
 const IDLE_CPU: CachePadded<CpuSched> = CachePadded::new(CpuSched {
     current: UnsafeCell::new(None),
@@ -206,10 +217,13 @@ pub fn group_counts(id: i32) -> (u64, u64) {
 /// its time so far is charged to `from`, the rest of its run to `to`.
 pub fn moved_container(from: i32, to: i32) {
     with_this(|c| {
-        let now = cpu::rdtsc();
+        let (_, ran) = c.lap();
+        // SAFETY: own CPU, interrupts off.
+        if let Some(cur) = unsafe { (*c.current.get()).as_ref() } {
+            cur.cycles.fetch_add(ran, Ordering::Relaxed);
+        }
         let p = policy();
-        p.charge(from as usize, now.wrapping_sub(c.stamp.get()));
-        c.stamp.set(now);
+        p.charge(from as usize, ran);
         p.move_running(percpu::cpu_index(), from as usize, to as usize);
         c.group.set(to as usize);
     });
@@ -354,9 +368,7 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     unsafe { switch::switch(c.scheduler_rsp.get(), *target_rsp) };
     // Back from the process, which left its own HandOff in the slot.
     crate::arch::x86_64::paging::activate_kernel_table();
-    let now = cpu::rdtsc();
-    let ran = now.wrapping_sub(c.stamp.get());
-    c.stamp.set(now);
+    let (_, ran) = c.lap();
     // SAFETY: own CPU, interrupts off.
     let (prev, back) = unsafe { ((*c.current.get()).take(), (*c.handoff.get()).take()) };
     let back = back.expect("a process switched back without its hand-off");
@@ -434,9 +446,7 @@ pub fn on_tick() {
     let Some(p) = (unsafe { (*c.current.get()).as_ref() }) else {
         return;
     };
-    let now = cpu::rdtsc();
-    let ran = now.wrapping_sub(c.stamp.get());
-    c.stamp.set(now);
+    let (now, ran) = c.lap();
     p.cycles.fetch_add(ran, Ordering::Relaxed);
     policy().charge(c.group.get(), ran);
     policy().tick(me, now.wrapping_sub(c.picked_at.get()));
