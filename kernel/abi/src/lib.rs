@@ -16,3 +16,4 @@ pub mod limits;
 pub mod markers;
 pub mod stat;
 pub mod syscall;
+pub mod trace;
