@@ -20,14 +20,28 @@ pub const DUMP_MAGIC: [u8; 8] = *b"BERTHTRC";
 /// The layout described above.
 pub const DUMP_VERSION: u32 = 1;
 
-/// Where the TSC frequency in a dump came from.
+/// Where the TSC frequency in a dump came from (the kernel's `tsc::TscSource`).
 pub mod tsc_source {
-    /// Calibrated against the PIT at boot.
-    pub const PIT: u32 = 1;
-    /// Read from CPUID leaf 0x15/0x16.
-    pub const CPUID: u32 = 2;
-    /// Anything else (a fixed guess).
+    /// Unknown (a fixed guess).
     pub const OTHER: u32 = 0;
+    /// CPUID leaf 0x15 (crystal ratio).
+    pub const CPUID: u32 = 1;
+    /// The hypervisor's CPUID leaf 0x40000010.
+    pub const HYPERVISOR: u32 = 2;
+    /// CPUID leaf 0x16 (base frequency).
+    pub const CPUID_BASE: u32 = 3;
+    /// Calibrated against the PIT at boot.
+    pub const PIT: u32 = 4;
+
+    pub const fn name(s: u32) -> &'static str {
+        match s {
+            CPUID => "cpuid 0x15",
+            HYPERVISOR => "hypervisor cpuid 0x40000010",
+            CPUID_BASE => "cpuid 0x16",
+            PIT => "PIT calibration",
+            _ => "unknown",
+        }
+    }
 }
 
 #[repr(C)]
