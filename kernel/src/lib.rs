@@ -39,6 +39,7 @@ pub mod sync;
 pub mod syscall;
 #[cfg(target_os = "none")]
 pub mod time;
+pub mod trace;
 
 #[cfg(target_os = "none")]
 mod kmain;

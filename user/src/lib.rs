@@ -51,6 +51,7 @@ pub mod rt;
 pub mod stress;
 pub mod sys;
 pub mod test;
+pub mod trace;
 
 pub use args::{for_each_operand, Args};
 pub use berth_abi as abi;

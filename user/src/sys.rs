@@ -30,6 +30,12 @@ impl Reg for u32 {
     }
 }
 
+impl Reg for u64 {
+    fn reg(self) -> u64 {
+        self
+    }
+}
+
 impl Reg for usize {
     fn reg(self) -> u64 {
         self as u64

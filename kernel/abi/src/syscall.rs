@@ -14,7 +14,17 @@
 //!   `pid`); `ESRCH` for another process;
 //! - 25 `tcsetpgrp(pgid)`: make group `pgid` the console's foreground group,
 //!   the one ^C kills (0: none);
-//! - 26..=41: the container calls, documented in [`crate::container`].
+//! - 26..=41: the container calls, documented in [`crate::container`];
+//! - 42 `trace_start(events, cid)`: empty the per-CPU trace rings and
+//!   record `events` (a bit per `trace::event` number; 0: all) about
+//!   container `cid`'s processes (-1: all); `EBUSY` while recording,
+//!   `EINVAL` for unknown event bits or `cid < -1`;
+//! - 43 `trace_stop()`: stop recording (`EINVAL` if not recording);
+//! - 44 `trace_dump(buf, len)`: copy the last recording's dump (the layout
+//!   of [`crate::trace`]) into `buf`, at most `len` bytes, and return its
+//!   whole size (call with `len` 0 to learn it); `EBUSY` while recording,
+//!   `ENOENT` before any. The trace calls are the host's: `EPERM` inside
+//!   a container.
 //!
 //! Pids are those of the caller's numbering: inside a container (unless it
 //! shares the host's, `SPEC_PID_HOST`) pids start at 1 and `getpid`, `fork`,
@@ -70,6 +80,9 @@ macro_rules! for_each_syscall {
             39 gethostname(buf: *mut u8, len: usize) -> i64;
             40 container_diff(id: i32, buf: *mut u8, len: usize) -> i64;
             41 getcid() -> i64;
+            42 trace_start(events: u64, cid: i32) -> i64;
+            43 trace_stop() -> i64;
+            44 trace_dump(buf: *mut u8, len: usize) -> i64;
         }
     };
 }

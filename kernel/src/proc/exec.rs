@@ -15,6 +15,7 @@ use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
 use berth_abi::limits::{MAXARG, MAXARGBYTES, MAX_USER_MEMORY, USER_STACK_TOP};
+use berth_abi::trace::event;
 
 use super::elf::{self, ReadAt};
 use super::Proc;
@@ -175,6 +176,11 @@ pub fn exec(p: &Proc, path: &[u8], args: &[Vec<u8>], frame: &mut TrapFrame) -> R
     if crate::cmdline::test_mode() && crate::cmdline::value("run") == Some(name.as_str()) {
         p.is_test_program
             .store(true, core::sync::atomic::Ordering::Relaxed);
+    }
+    if crate::trace::on(event::EXEC) {
+        let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
+        crate::trace::note_name(p.pid, cid, name.as_bytes());
+        crate::trace::emit(event::EXEC, p.pid, cid, 0, 0);
     }
     p.identity.lock().name = name;
     Ok(())

@@ -24,6 +24,7 @@ use berth_abi::errno::Errno;
 use berth_abi::exit::ExitCode;
 use berth_abi::limits::KILLED_STATUS;
 use berth_abi::syscall::{ProcInfo, PROC_NAME_LEN};
+use berth_abi::trace::event;
 
 use super::table::PROCS;
 use super::{sched, Identity, KernelStack, Proc, State};
@@ -177,6 +178,11 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
             if parent.killed() {
                 child.killed.store(true, Ordering::Release);
             }
+            if crate::trace::on(event::FORK) {
+                let cid = parent.container.load(Ordering::Relaxed);
+                crate::trace::note_name(child.pid, cid, child.name().as_bytes());
+                crate::trace::emit(event::FORK, parent.pid, cid, child.pid as u32, 0);
+            }
             start(&child);
             Ok(pid)
         }
@@ -270,6 +276,10 @@ pub fn exit(p: Arc<Proc>, status: i32) -> ! {
     }
 
     p.identity.lock().exit_status = status;
+    if crate::trace::on(event::EXIT) {
+        let cid = p.container.load(Ordering::Relaxed);
+        crate::trace::emit(event::EXIT, p.pid, cid, status as u32, 0);
+    }
     sched::exit_switch(p, |p| {
         // Out of its container's reference table only now, with no
         // preemption possible before the final switch: a process preempted

@@ -65,6 +65,8 @@ use crate::param::{MAX_CPUS, TICKS_PER_SEC};
 use crate::sched::{wake, Config, Scheduler};
 use crate::sync::list::ArcList;
 use crate::sync::{SpinLock, SpinLockGuard};
+use crate::trace;
+use berth_abi::trace::event;
 
 static POLICY: Once<Scheduler> = Once::new();
 
@@ -247,6 +249,15 @@ pub fn kick_group(id: i32) {
 }
 
 fn send_reschedule(c: usize) {
+    if trace::on(event::IPI) {
+        trace::emit(
+            event::IPI,
+            current_pid().unwrap_or(-1),
+            -1,
+            u32::from(idt::VECTOR_RESCHEDULE),
+            c as u64,
+        );
+    }
     apic::send_ipi(
         percpu::cpu(c).apic_id.load(Ordering::Relaxed),
         idt::VECTOR_RESCHEDULE,
@@ -282,6 +293,19 @@ fn queue(p: &Arc<Proc>, how: Queueing) {
     let payload = Arc::into_raw(p.clone()) as usize;
     let s = policy();
     // The one clock read of a wakeup: whether it preempts a busy CPU.
+    if how != Queueing::GaveWay && trace::on(event::WAKEUP) {
+        let waker = with_this(|c| {
+            // SAFETY: own CPU, interrupts off.
+            unsafe { (*c.current.get()).as_ref().map_or(-1, |w| w.pid) }
+        });
+        trace::emit(
+            event::WAKEUP,
+            p.pid,
+            group as i32,
+            prefer as u32,
+            waker as i64 as u64,
+        );
+    }
     let poke = match how {
         Queueing::Woke => s.enqueue(p.slot, group, prefer, me, payload, cpu::rdtsc()),
         Queueing::WokeBeside => s.enqueue_beside(p.slot, group, me, payload, cpu::rdtsc()),
@@ -362,13 +386,29 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     }
     c.picked_at.set(c.stamp.get());
     c.group.set(group);
+    if trace::on(event::SWITCH) {
+        // From the scheduler loop (idle) to the process.
+        trace::emit(event::SWITCH, -1, -1, p.pid as u32, u64::from(group as u32));
+    }
     // SAFETY: the process's saved stack pointer was stored by its last
     // switch-out (or built by prepare_first_entry) under the sched_lock
     // we now hold, and it runs on no other CPU (we won its claim).
     unsafe { switch::switch(c.scheduler_rsp.get(), *target_rsp) };
     // Back from the process, which left its own HandOff in the slot.
     crate::arch::x86_64::paging::activate_kernel_table();
-    let (_, ran) = c.lap();
+    let (now, ran) = c.lap();
+    if trace::on(event::SWITCH) {
+        // From the process to the scheduler loop, on the switch's own clock read.
+        let state = p.state() as u8;
+        trace::emit_at(
+            now,
+            event::SWITCH,
+            p.pid,
+            c.group.get() as i32,
+            u32::MAX,
+            u64::from(u32::MAX) | u64::from(state) << 32,
+        );
+    }
     // SAFETY: own CPU, interrupts off.
     let (prev, back) = unsafe { ((*c.current.get()).take(), (*c.handoff.get()).take()) };
     let back = back.expect("a process switched back without its hand-off");

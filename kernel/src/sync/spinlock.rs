@@ -21,6 +21,9 @@ use super::cpu::{cpu_index, pop_irq_off, push_irq_off};
 const NO_HOLDER: usize = usize::MAX;
 
 /// A named spinlock protecting a `T`.
+/// A spin at least this long (TSC cycles, about 4 µs) is traced.
+pub const LONG_SPIN_CYCLES: u64 = 10_000;
+
 pub struct SpinLock<T> {
     locked: AtomicBool,
     holder: AtomicUsize,
@@ -54,6 +57,27 @@ impl<T> SpinLock<T> {
                 cpu_index()
             );
         }
+        if self
+            .locked
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            self.spin();
+        }
+        self.holder.store(cpu_index(), Ordering::Relaxed);
+        SpinLockGuard {
+            lock: self,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The contended path: spins until the lock is ours; a spin longer than
+    /// [`LONG_SPIN_CYCLES`] is a trace record while spins are traced.
+    #[cold]
+    fn spin(&self) {
+        #[cfg(target_os = "none")]
+        let started =
+            crate::trace::on(berth_abi::trace::event::SPIN).then(crate::arch::x86_64::cpu::rdtsc);
         while self
             .locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -63,10 +87,13 @@ impl<T> SpinLock<T> {
                 core::hint::spin_loop();
             }
         }
-        self.holder.store(cpu_index(), Ordering::Relaxed);
-        SpinLockGuard {
-            lock: self,
-            _not_send: PhantomData,
+        #[cfg(target_os = "none")]
+        if let Some(t0) = started {
+            let spun = crate::arch::x86_64::cpu::rdtsc().wrapping_sub(t0);
+            if spun > LONG_SPIN_CYCLES {
+                let pid = crate::proc::sched::current_pid().unwrap_or(-1);
+                crate::trace::emit(berth_abi::trace::event::SPIN, pid, -1, u32::MAX, spun);
+            }
         }
     }
 

@@ -6,6 +6,7 @@ use alloc::vec::Vec;
 
 use berth_abi::container::{ContainerInfo, ContainerSpec, HOSTNAME_LEN};
 use berth_abi::errno::Errno;
+use berth_abi::trace::{ctr_op, event};
 
 use super::proc::with_mm;
 use super::Ctx;
@@ -47,19 +48,42 @@ pub fn create_container(ctx: &mut Ctx) -> Result<i64, Errno> {
         return Err(Errno::EPERM);
     }
     let s = spec_arg(ctx, 0)?;
-    manage::create(&ctx.proc, &s).map(i64::from)
+    let id = manage::create(&ctx.proc, &s)?;
+    traced(ctx, ctr_op::CREATE, id);
+    Ok(i64::from(id))
+}
+
+/// A container operation that succeeded, in the trace (by host id).
+fn traced(ctx: &Ctx, op: u32, id: i32) {
+    if crate::trace::on(event::CONTAINER) {
+        let p = &ctx.proc;
+        let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
+        crate::trace::emit(event::CONTAINER, p.pid, cid, op, id as u32 as u64);
+    }
 }
 
 pub fn destroy_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    manage::destroy(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
+    let id = ctx.arg_i32(0);
+    manage::destroy(&ctx.proc, id)?;
+    traced(ctx, ctr_op::DESTROY, id);
+    Ok(0)
 }
 
 pub fn join_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    members::join(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
+    let id = ctx.arg_i32(0);
+    members::join(&ctx.proc, id)?;
+    traced(ctx, ctr_op::JOIN, id);
+    Ok(0)
 }
 
 pub fn leave_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    members::leave(&ctx.proc).map(|()| 0)
+    let from = ctx
+        .proc
+        .container
+        .load(core::sync::atomic::Ordering::Relaxed);
+    members::leave(&ctx.proc)?;
+    traced(ctx, ctr_op::LEAVE, from);
+    Ok(0)
 }
 
 pub fn containers(ctx: &mut Ctx) -> Result<i64, Errno> {
@@ -86,11 +110,17 @@ pub fn update_container(ctx: &mut Ctx) -> Result<i64, Errno> {
 }
 
 pub fn pause_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    manage::pause(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
+    let id = ctx.arg_i32(0);
+    manage::pause(&ctx.proc, id)?;
+    traced(ctx, ctr_op::PAUSE, id);
+    Ok(0)
 }
 
 pub fn resume_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    manage::resume(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
+    let id = ctx.arg_i32(0);
+    manage::resume(&ctx.proc, id)?;
+    traced(ctx, ctr_op::RESUME, id);
+    Ok(0)
 }
 
 fn host_only(ctx: &Ctx) -> Result<(), Errno> {

@@ -8,10 +8,12 @@
 mod container;
 mod fs;
 mod proc;
+mod trace;
 
 use alloc::sync::Arc;
 
 use berth_abi::errno::Errno;
+use berth_abi::trace::event;
 
 use crate::arch::x86_64::cpu;
 use crate::arch::x86_64::trap::TrapFrame;
@@ -67,6 +69,7 @@ mod handlers {
         exec, exit, fork, getpid, kill, ps, sbrk, setpgid, sleep, tcsetpgrp, uptime, wait,
         yield_cpu,
     };
+    pub use super::trace::{trace_dump, trace_start, trace_stop};
 }
 
 /// Called by the entry assembly with interrupts off.
@@ -78,6 +81,10 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         crate::proc::lifecycle::exit_killed(p);
     }
     let num = frame.rax;
+    if crate::trace::on(event::SYSCALL_ENTER) {
+        let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
+        crate::trace::emit(event::SYSCALL_ENTER, p.pid, cid, num as u32, 0);
+    }
     let mut ctx = Ctx {
         proc: p,
         frame,
@@ -95,6 +102,10 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
         frame,
         exit_status,
     } = ctx;
+    if crate::trace::on(event::SYSCALL_EXIT) {
+        let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
+        crate::trace::emit(event::SYSCALL_EXIT, p.pid, cid, num as u32, ret as u64);
+    }
     if let Some(status) = exit_status {
         crate::proc::lifecycle::exit(p, status);
     }

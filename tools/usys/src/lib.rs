@@ -40,6 +40,7 @@ c_types! {
     i32 => "int",
     u32 => "unsigned int",
     i64 => "long",
+    u64 => "unsigned long",
     isize => "long",
     usize => "unsigned long",
     *const u8 => "const void *",

@@ -12,6 +12,7 @@ use core::arch::global_asm;
 
 use super::idt::*;
 use super::{apic, cpu, percpu};
+use berth_abi::trace::event;
 
 /// Pushes the general registers in [`TrapFrame`] order (rax first, so r15
 /// ends up lowest); every kernel entry saves them this way.
@@ -203,6 +204,15 @@ const RFLAGS_IF: u64 = 1 << 9;
 #[no_mangle]
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
+    if vector >= 32 && crate::trace::on(event::IRQ) {
+        crate::trace::emit(
+            event::IRQ,
+            crate::proc::sched::current_pid().unwrap_or(-1),
+            -1,
+            u32::from(vector),
+            0,
+        );
+    }
     match vector {
         VECTOR_NMI => crate::panic::on_nmi(),
         VECTOR_TIMER => {
@@ -269,6 +279,15 @@ fn user_exception(frame: &mut TrapFrame) {
         return;
     }
     if frame.vector == u64::from(VECTOR_PAGE_FAULT) {
+        if crate::trace::on(event::PAGE_FAULT) {
+            crate::trace::emit(
+                event::PAGE_FAULT,
+                p.pid,
+                p.container.load(core::sync::atomic::Ordering::Relaxed),
+                frame.error_code as u32,
+                cr2,
+            );
+        }
         cpu::enable_interrupts();
         let resolved = p
             .lock_mm()
