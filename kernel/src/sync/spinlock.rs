@@ -22,6 +22,7 @@ const NO_HOLDER: usize = usize::MAX;
 
 /// A named spinlock protecting a `T`.
 /// A spin at least this long (TSC cycles, about 4 µs) is traced.
+#[cfg_attr(not(target_os = "none"), allow(dead_code))]
 pub const LONG_SPIN_CYCLES: u64 = 10_000;
 
 pub struct SpinLock<T> {
