@@ -32,7 +32,8 @@ endif
 QEMU_FLAGS = -machine pc -bios $(QBOOT) -kernel $(KERNEL) -smp $(CPUS) -m $(MEM) \
 	$(ACCEL) -nographic -serial mon:stdio -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-drive file=$(FSIMG),format=raw,if=ide,index=0
+	-drive file=$(FSIMG),format=raw,if=ide,index=0 \
+	$(if $(TRACE),-serial file:$(TRACE))
 
 .PHONY: all kernel qemu qemu-gdb test loom check clean prereqs check-cpus check-kvm
 

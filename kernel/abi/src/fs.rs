@@ -93,6 +93,10 @@ pub const T_DEVICE: i16 = 3;
 /// Device number of the console (`mknod console 1 0`).
 pub const CONSOLE_MAJOR: i16 = 1;
 
+/// Device number of the trace serial port (COM2, write-only, the host's
+/// only; `perf dump -s` makes `/ttyS1` with it).
+pub const TRACE_SERIAL_MAJOR: i16 = 2;
+
 /// The superblock (block 1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[repr(C)]

@@ -8,7 +8,7 @@
 //! `File::is_stream`).
 
 use berth_abi::errno::Errno;
-use berth_abi::fs::{CONSOLE_MAJOR, T_DEVICE};
+use berth_abi::fs::{CONSOLE_MAJOR, TRACE_SERIAL_MAJOR, T_DEVICE};
 use berth_abi::stat::Stat;
 
 /// A character device. `minor` is the open inode's minor number (0 for
@@ -47,6 +47,31 @@ impl Device for Console {
     }
 }
 
+/// COM2, where trace dumps go to a host file: raw bytes out, nothing in.
+/// Only the host's processes may write it (a container's would be a
+/// channel out of the container, and could forge the host's dumps).
+struct TraceSerial;
+
+static COM2_READY: spin::Once<()> = spin::Once::new();
+
+impl Device for TraceSerial {
+    fn read(&self, _minor: i16, _buf: &mut [u8]) -> Result<usize, Errno> {
+        Ok(0)
+    }
+
+    fn write(&self, _minor: i16, buf: &[u8]) -> Result<usize, Errno> {
+        if !crate::proc::current().is_some_and(|p| p.on_host()) {
+            return Err(Errno::EPERM);
+        }
+        let com2 = crate::arch::x86_64::serial::COM2;
+        COM2_READY.call_once(|| com2.init());
+        for &b in buf {
+            com2.write_byte(b);
+        }
+        Ok(buf.len())
+    }
+}
+
 /// Number of major numbers (xv6's `NDEV`).
 const NDEV: usize = 10;
 
@@ -54,6 +79,7 @@ const NDEV: usize = 10;
 static DEVSW: [Option<&'static dyn Device>; NDEV] = {
     let mut t: [Option<&'static dyn Device>; NDEV] = [None; NDEV];
     t[CONSOLE_MAJOR as usize] = Some(&Console);
+    t[TRACE_SERIAL_MAJOR as usize] = Some(&TraceSerial);
     t
 };
 

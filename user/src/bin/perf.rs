@@ -2,14 +2,17 @@
 //! Linux perf.
 //!
 //! ```text
-//! perf record [-o FILE] [-e EVENT,...] [-c CID] CMD ARGS...
+//! perf record [-s] [-o FILE] [-e EVENT,...] [-c CID] CMD ARGS...
 //!     trace while CMD runs (only container CID's processes with -c),
-//!     then write the dump to FILE (default perf.data)
+//!     then write the dump to FILE (default perf.data); with -s also to
+//!     the trace serial port
 //! perf stat [-c CID] CMD ARGS...
 //!     trace while CMD runs, then print per-CPU event counts and each
 //!     container's CPU cycles
-//! perf dump [FILE]
-//!     write the last recording's dump to FILE (default perf.data)
+//! perf dump [-s] [FILE]
+//!     write the last recording's dump to FILE (default perf.data), or
+//!     with -s to the trace serial port (COM2: `make qemu TRACE=path`
+//!     puts it in a host file), through the device node /ttyS1
 //! ```
 //! EVENT names: switch, wakeup, syscall_enter, syscall_exit, irq, ipi,
 //! page_fault, fork, exec, exit, container, spin (default: all). The dump
@@ -22,6 +25,7 @@
 #![no_main]
 
 use ulib::abi::fcntl::{O_CREATE, O_TRUNC, O_WRONLY};
+use ulib::abi::fs::TRACE_SERIAL_MAJOR;
 use ulib::abi::trace::{event, DUMP_MAGIC};
 use ulib::fd;
 use ulib::prelude::*;
@@ -31,15 +35,19 @@ use ulib::trace;
 entry!(main);
 
 const DEFAULT_FILE: &str = "perf.data";
-const USAGE: &str = "usage: perf record [-o FILE] [-e EVENT,...] [-c CID] CMD ARGS...\n       \
-                     perf stat [-c CID] CMD ARGS...\n       perf dump [FILE]";
+const USAGE: &str =
+    "usage: perf record [-s] [-o FILE] [-e EVENT,...] [-c CID] CMD ARGS...\n       \
+                     perf stat [-c CID] CMD ARGS...\n       perf dump [-s] [FILE]";
+/// The trace serial port's device node.
+const SERIAL_NODE: &str = "/ttyS1";
 
 fn main(args: Args) -> i32 {
     let args: Vec<&str> = args.skip(1).collect();
     let r = match args.split_first() {
         Some((&"record", rest)) => record(rest),
         Some((&"stat", rest)) => stat(rest),
-        Some((&"dump", rest)) if rest.len() <= 1 => {
+        Some((&"dump", ["-s"])) => dump_to_serial().map(|()| 0),
+        Some((&"dump", rest)) if rest.len() <= 1 && !rest.iter().any(|a| a.starts_with('-')) => {
             dump_to(rest.first().copied().unwrap_or(DEFAULT_FILE)).map(|()| 0)
         }
         _ => Err(Failure::Usage(String::new())),
@@ -71,6 +79,7 @@ fn failed(what: &str, e: Errno) -> Failure {
 
 struct Options<'a> {
     file: &'a str,
+    serial: bool,
     events: u64,
     cid: i32,
     cmd: &'a [&'a str],
@@ -79,6 +88,7 @@ struct Options<'a> {
 fn options<'a>(args: &'a [&'a str], file_allowed: bool) -> Result<Options<'a>, Failure> {
     let mut o = Options {
         file: DEFAULT_FILE,
+        serial: false,
         events: 0,
         cid: -1,
         cmd: &[],
@@ -91,6 +101,11 @@ fn options<'a>(args: &'a [&'a str], file_allowed: bool) -> Result<Options<'a>, F
                 .ok_or_else(|| Failure::Usage(format!("{} needs a value", args[i])))
         };
         match args[i] {
+            "-s" if file_allowed => {
+                o.serial = true;
+                i += 1;
+                continue;
+            }
             "-o" if file_allowed => o.file = value(i)?,
             "-e" if file_allowed => {
                 for name in value(i)?.split(',') {
@@ -152,7 +167,25 @@ fn record(args: &[&str]) -> Result<i32, Failure> {
     let o = options(args, true)?;
     let status = traced_run(&o)?;
     dump_to(o.file)?;
+    if o.serial {
+        dump_to_serial()?;
+    }
     Ok(status)
+}
+
+/// Sends the last dump out of the trace serial port.
+fn dump_to_serial() -> Result<(), Failure> {
+    let bytes = trace::dump().map_err(|e| failed("trace_dump", e))?;
+    match fd::mknod(SERIAL_NODE, i32::from(TRACE_SERIAL_MAJOR), 0) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(failed(SERIAL_NODE, e)),
+    }
+    let f = fd::open(SERIAL_NODE, O_WRONLY).map_err(|e| failed(SERIAL_NODE, e))?;
+    let written = fd::write_all(f, &bytes).map_err(|e| failed(SERIAL_NODE, e));
+    let _ = fd::close(f);
+    written?;
+    eprintln!("perf: {} bytes out of the trace serial port", bytes.len());
+    Ok(())
 }
 
 fn dump_to(file: &str) -> Result<(), Failure> {
