@@ -6,7 +6,10 @@
 #   make check            cargo fmt --check and clippy (host and kernel)
 #   make clean
 #
-# Knobs: CPUS=1..8 (default 2), KVM=1|0 (default: 1 when /dev/kvm is usable), MEM=512M.
+# Knobs: CPUS=1..8 (default 2), KVM=1|0 (default: 1 when /dev/kvm is usable), MEM=512M,
+#   TRACE=path (make qemu: the trace serial port, COM2, writes to that host file;
+#   `perf record -s` / `perf dump -s` send dumps there), NO_PROBES=1 (a kernel
+#   built without its trace probes, to measure what present-but-off probes cost).
 
 SHELL := /bin/bash
 CPUS ?= 2
@@ -64,7 +67,8 @@ check-kvm:
 kernel: prereqs user
 	@mkdir -p $(BUILD)
 	BERTH_USER_DIR=$(CURDIR)/$(BUILD)/user RUSTFLAGS="$(KERNEL_RUSTFLAGS)" cargo build --quiet -p berth-kernel --bin kernel \
-	  --target $(TARGET) --release --target-dir $(KERNEL_TARGET_DIR)
+	  --target $(TARGET) --release --target-dir $(KERNEL_TARGET_DIR) \
+	  $(if $(filter 1,$(NO_PROBES)),--features no-trace-probes)
 	@cp $(KERNEL_TARGET_DIR)/$(TARGET)/release/kernel $(KERNEL)
 
 # ---- user programs ----

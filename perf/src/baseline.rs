@@ -61,6 +61,11 @@ pub const BENCHES: &[Bench] = &[
         xv6: [Some(C(20_498)), Some(C(52_832)), Some(C(26_057))],
     },
     Bench {
+        name: "traced_null_syscall",
+        label: "(a) null syscall, every trace event on",
+        xv6: NOT_MEASURED,
+    },
+    Bench {
         name: "fork_exit_wait",
         label: "(b) fork + exit + wait",
         xv6: [Some(C(6_012_708)), Some(C(8_677_552)), Some(C(188_172_696))],
@@ -78,6 +83,11 @@ pub const BENCHES: &[Bench] = &[
         name: "pipe_rtt",
         label: "(d) pipe 1-byte round trip",
         xv6: [Some(C(434_304)), Some(C(583_596)), Some(C(83_807_191))],
+    },
+    Bench {
+        name: "traced_pipe_rtt",
+        label: "(d) pipe round trip, every trace event on",
+        xv6: NOT_MEASURED,
     },
     Bench {
         name: "pipe_tput_512",

@@ -64,7 +64,7 @@ pub const ALL_EVENTS: u64 = ((1u64 << (event::LAST + 1)) - 1) & !1;
 /// Whether `ev` is being traced: the one load a probe site pays.
 #[inline(always)]
 pub fn on(ev: u16) -> bool {
-    MASK.load(Ordering::Relaxed) & (1u64 << ev) != 0
+    !cfg!(feature = "no-trace-probes") && MASK.load(Ordering::Relaxed) & (1u64 << ev) != 0
 }
 
 /// Records `ev` now (the caller checked [`on`]).
@@ -87,7 +87,10 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
         return;
     }
     let Some(rings) = RINGS.get() else { return };
-    percpu::push_irq_off();
+    // Interrupts off for the write (plain cli/sti, not the nesting
+    // counter: nothing here can fault or sleep).
+    let were_on = cpu::interrupts_enabled();
+    cpu::disable_interrupts();
     let me = percpu::cpu_index();
     let r = Record {
         tsc: tsc.unwrap_or_else(cpu::rdtsc),
@@ -98,10 +101,15 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
         a,
         b,
     };
-    // A probe that passed `on` just before a stop still writes here; the
-    // stopper waits for it (the ring's busy flag).
-    rings[me].records.push(&r);
-    percpu::pop_irq_off();
+    // The ring looks at the mask again once it is marked busy, so a stop
+    // either sees it busy (and waits) or it sees the stop (and drops the
+    // record).
+    rings[me]
+        .records
+        .push_if(&r, || MASK.load(Ordering::SeqCst) != 0);
+    if were_on {
+        cpu::enable_interrupts();
+    }
 }
 
 /// Notes `pid`'s name (at fork and exec) while tracing.
@@ -114,11 +122,14 @@ pub fn note_name(pid: i32, container: i32, name: &[u8]) {
     let len = name.len().min(NAME_LEN);
     n[..len].copy_from_slice(&name[..len]);
     percpu::push_irq_off();
-    rings[percpu::cpu_index()].names.push_name(&ProcName {
-        pid,
-        container,
-        name: n,
-    });
+    rings[percpu::cpu_index()].names.push_name_if(
+        &ProcName {
+            pid,
+            container,
+            name: n,
+        },
+        || MASK.load(Ordering::SeqCst) != 0,
+    );
     percpu::pop_irq_off();
 }
 

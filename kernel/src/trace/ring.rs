@@ -10,8 +10,10 @@
 //! `dropped = produced - kept`, so `produced = kept + dropped` exactly.
 //!
 //! The reader (the dump) runs only after tracing was switched off and each
-//! CPU's in-flight probe finished (`busy` seen clear after the switch-off,
-//! both SeqCst), so it never races a writer: the Acquire load of
+//! CPU's in-flight probe finished: a writer marks the ring busy, then
+//! checks the switch again (`push_if`); the stopper switches off, then
+//! waits for `busy` to clear (all four SeqCst), so either the writer sees
+//! the switch off or the stopper sees it busy. It never races a writer: the Acquire load of
 //! `produced` makes every record before it visible. Words are atomics so
 //! that none of this needs `unsafe`.
 
@@ -96,16 +98,33 @@ impl Ring {
 
     /// Appends record `r` (the owner CPU only, interrupts off).
     pub fn push(&self, r: &Record) {
-        self.push_words(pack(r));
+        self.push_words(pack(r), || true);
     }
 
-    /// Appends name `n` (a name ring; the owner CPU only, interrupts off).
-    pub fn push_name(&self, n: &ProcName) {
-        self.push_words(pack_name(n));
+    /// [`Ring::push`] if `still_on()`, asked once the ring is marked busy:
+    /// a stopper that switches recording off and then sees the ring idle
+    /// (both SeqCst) knows no push is left to land (Dekker's pattern on
+    /// the switch and `busy`).
+    pub fn push_if(&self, r: &Record, still_on: impl FnOnce() -> bool) {
+        self.push_words(pack(r), still_on);
     }
 
-    fn push_words(&self, words: [u64; WORDS]) {
+    /// Appends name `n` (a name ring), as [`Ring::push_if`].
+    pub fn push_name_if(&self, n: &ProcName, still_on: impl FnOnce() -> bool) {
+        self.push_words(pack_name(n), still_on);
+    }
+
+    #[cfg(test)]
+    fn push_name(&self, n: &ProcName) {
+        self.push_words(pack_name(n), || true);
+    }
+
+    fn push_words(&self, words: [u64; WORDS], still_on: impl FnOnce() -> bool) {
         self.busy.store(true, Ordering::SeqCst);
+        if !still_on() {
+            self.busy.store(false, Ordering::Release);
+            return;
+        }
         let n = self.produced.load(Ordering::Relaxed);
         let slot = &self.slots[(n % self.slots.len() as u64) as usize];
         for (w, v) in slot.iter().zip(words) {

@@ -38,7 +38,16 @@ pub fn run_all(opts: &Options) {
     println!("bench tsc_hz={hz} source=uptime_100_ticks");
     rdtsc_overhead();
     if opts.wants("null_syscall") {
-        null_syscall();
+        null_syscall("null_syscall");
+    }
+    if opts.wants("traced_null_syscall") {
+        outcome(
+            "traced_null_syscall",
+            traced(|| {
+                null_syscall("traced_null_syscall");
+                Ok(())
+            }),
+        );
     }
     if opts.wants("fork_exit_wait") {
         outcome("fork_exit_wait", fork_exit_wait());
@@ -47,7 +56,10 @@ pub fn run_all(opts: &Options) {
         outcome("fork_exec_wait", fork_exec_wait());
     }
     if opts.wants("pipe_rtt") {
-        outcome("pipe_rtt", pipe_rtt());
+        outcome("pipe_rtt", pipe_rtt("pipe_rtt"));
+    }
+    if opts.wants("traced_pipe_rtt") {
+        outcome("traced_pipe_rtt", traced(|| pipe_rtt("traced_pipe_rtt")));
     }
     for size in [512, 4096] {
         let name = format!("pipe_tput_{size}");
@@ -131,7 +143,16 @@ fn rdtsc_overhead() {
 }
 
 /// (a) 1000 warm-up getpid; 1000 samples of batches of 100; median / 100.
-fn null_syscall() {
+/// Runs `f` with every trace event recorded (the rings overwrite their
+/// oldest records as they fill, as a long recording does).
+fn traced(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+    ulib::trace::start(0, -1).map_err(|e| err("trace_start", e))?;
+    let r = f();
+    ulib::trace::stop().map_err(|e| err("trace_stop", e))?;
+    r
+}
+
+fn null_syscall(name: &str) {
     for _ in 0..1000 {
         process::getpid();
     }
@@ -143,7 +164,7 @@ fn null_syscall() {
         }
         s.push(tsc() - t0);
     }
-    report("null_syscall", &Summary::of(&mut s).per(100), "batch=100");
+    report(name, &Summary::of(&mut s).per(100), "batch=100");
 }
 
 /// The process size at fork time: the break above the text base.
@@ -239,7 +260,7 @@ fn close_all(fds: &[Fd]) {
 }
 
 /// (d) two pipes, the child echoes; 100 warm-ups, 1000 timed round trips.
-fn pipe_rtt() -> Result<(), String> {
+fn pipe_rtt(name: &str) -> Result<(), String> {
     let (a_r, a_w) = fd::pipe().map_err(|e| err("pipe", e))?;
     let (b_r, b_w) = fd::pipe().map_err(|e| err("pipe", e))?;
     let mut s = samples(1000);
@@ -278,7 +299,7 @@ fn pipe_rtt() -> Result<(), String> {
     let reaped = reap();
     r?;
     reaped?;
-    report("pipe_rtt", &Summary::of(&mut s), "");
+    report(name, &Summary::of(&mut s), "");
     Ok(())
 }
 
