@@ -178,11 +178,13 @@ pub fn compute_with(d: &Dump, m: &Model) -> Report {
         let mut busy = 0u64;
         for iv in tl.intervals.iter().filter(|i| !i.is_idle()) {
             let t = ns(iv.cycles());
-            busy += t;
-            *by_ctr.entry(iv.container).or_default() += t;
+            // Saturating: a corrupt dump's times may be absurd, never a panic.
+            busy = busy.saturating_add(t);
+            let c = by_ctr.entry(iv.container).or_default();
+            *c = c.saturating_add(t);
             let e = by_pid.entry(iv.pid).or_insert((iv.container, 0));
             e.0 = iv.container;
-            e.1 += t;
+            e.1 = e.1.saturating_add(t);
         }
         per_cpu.push(CpuFigures {
             cpu: tl.cpu,
@@ -194,9 +196,14 @@ pub fn compute_with(d: &Dump, m: &Model) -> Report {
             dropped: summary.dropped,
         });
     }
-    let total_busy: u64 = per_cpu.iter().map(|c| c.busy_ns).sum();
+    let total_busy = per_cpu
+        .iter()
+        .fold(0u64, |s, c| s.saturating_add(c.busy_ns));
 
-    let weight_sum: u64 = d.containers.iter().map(|c| u64::from(c.weight)).sum();
+    let weight_sum = d
+        .containers
+        .iter()
+        .fold(0u64, |s, c| s.saturating_add(u64::from(c.weight)));
     let mut ids: Vec<i32> = d.containers.iter().map(|c| c.id).collect();
     ids.extend(by_ctr.keys().copied().filter(|&id| id != IDLE));
     ids.sort_unstable();
@@ -265,8 +272,8 @@ pub fn compute_with(d: &Dump, m: &Model) -> Report {
         tsc_source: source_name(h.tsc_source),
         clock_read_cycles: h.clock_read_cycles,
         duration_ns,
-        switches: per_cpu.iter().map(|c| c.switches).sum(),
-        dropped: per_cpu.iter().map(|c| c.dropped).sum(),
+        switches: per_cpu.iter().fold(0, |s, c| s.saturating_add(c.switches)),
+        dropped: per_cpu.iter().fold(0, |s, c| s.saturating_add(c.dropped)),
         per_cpu,
         containers,
         wakeup,
