@@ -171,12 +171,12 @@ fn consume(d: &Dump) {
 #[test]
 fn random_bytes_never_panic() {
     let mut n = Noise(0x1234_5678_9abc_def1);
-    for i in 0..3000 {
+    for i in 0..3000u32 {
         let len = (n.next() % 700) as usize;
         let mut b: Vec<u8> = (0..len).map(|_| n.next() as u8).collect();
         // Half of them get past the magic and version check, with small
         // counts, to reach the later checks.
-        if i % 2 == 0 && b.len() >= HEADER_LEN {
+        if i.is_multiple_of(2) && b.len() >= HEADER_LEN {
             b[..8].copy_from_slice(&DUMP_MAGIC);
             b[8..12].copy_from_slice(&1u32.to_le_bytes());
             b[12..16].copy_from_slice(&((n.next() % 4) as u32).to_le_bytes());
@@ -199,7 +199,7 @@ fn damaged_dumps_never_panic() {
             let at = (n.next() as usize) % b.len();
             b[at] = n.next() as u8;
         }
-        let cut = if n.next() % 4 == 0 {
+        let cut = if n.next().is_multiple_of(4) {
             (n.next() as usize) % b.len()
         } else {
             b.len()
