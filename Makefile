@@ -38,7 +38,7 @@ QEMU_FLAGS = -machine pc -bios $(QBOOT) -kernel $(KERNEL) -smp $(CPUS) -m $(MEM)
 	-drive file=$(FSIMG),format=raw,if=ide,index=0 \
 	$(if $(TRACE),-serial file:$(TRACE))
 
-.PHONY: all kernel qemu qemu-gdb test loom check clean prereqs check-cpus check-kvm
+.PHONY: all kernel qemu qemu-gdb test trace loom perfetto-py check clean prereqs check-cpus check-kvm
 
 all: kernel
 
@@ -161,11 +161,32 @@ qemu-gdb: check-cpus check-kvm kernel fsimg
 	$(QEMU) $(QEMU_FLAGS) -S -gdb tcp::1234
 
 # ---- test ----------------------------------------------------------------
-test: prereqs kernel fsimg loom
+test: prereqs kernel fsimg loom perfetto-py
 	cargo test --quiet --workspace --exclude berth-kernel --lib
 	cargo test --quiet -p berth-kernel --lib
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
 	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
+
+# make trace: boot, run tracework (two containers of weights 100 and 200,
+# forks, execs, pipe round trips; TRACE_CMD="..." for another command)
+# under `perf record -s`, and write the dump, its report, a Perfetto trace,
+# Chrome JSON and an SVG into TRACE_DIR (default build/trace).
+TRACE_DIR ?= $(BUILD)/trace
+TRACE_CMD ?= tracework
+trace: check-cpus check-kvm kernel fsimg
+	cargo build --quiet --release -p berth-trace
+	python3 tools/trace/scripts/record.py --kernel $(KERNEL) --image $(FSIMG) \
+	  --trace-tool target/release/trace --out $(TRACE_DIR) --cpus $(CPUS) \
+	  $(if $(filter 1,$(KVM)),--kvm) $(TRACE_CMD)
+
+# The perfetto Python package: its trace schema checks `trace perfetto`'s
+# output (tests/tests/trace.rs, tools/trace/tests); without it those checks
+# say they were skipped.
+perfetto-py:
+	@python3 -c "import perfetto.protos.perfetto.trace.perfetto_trace_pb2" 2>/dev/null || { \
+	  echo "installing the perfetto Python package (pip)"; \
+	  python3 -m pip install -q perfetto >/dev/null 2>&1 || \
+	  echo "warning: pip could not install perfetto: the Perfetto schema checks will be skipped"; }
 
 # The scheduler's loom models (kernel/src/sched/models.rs), in their own
 # target dir so the cfg does not rebuild the normal host build.

@@ -104,8 +104,9 @@ pub mod event {
     /// container (low 32 bits, `u32::MAX` for idle) and the leaving
     /// process's state (bits 32-39, a `syscall::proc_state` value).
     pub const SWITCH: u16 = 1;
-    /// `pid` was made runnable: `a` = the CPU it was queued on, `b` = the
-    /// waker's pid as `i64` (`-1`: an interrupt, e.g. a timer).
+    /// `pid` was made runnable: `a` = the CPU it is meant for (the one it
+    /// last ran on; placement may queue it elsewhere), `b` = the waker's
+    /// pid as `i64` (`-1`: an interrupt, e.g. a timer).
     pub const WAKEUP: u16 = 2;
     /// A system call starts: `a` = its number.
     pub const SYSCALL_ENTER: u16 = 3;

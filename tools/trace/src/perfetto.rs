@@ -253,6 +253,13 @@ pub fn build(d: &Dump) -> Trace {
 }
 
 /// The trace as protobuf bytes.
+/// The `sched_switch` and `sched_waking` events [`build`] writes for `d`
+/// (one for each switch and each wakeup record).
+pub fn counts(d: &Dump) -> (usize, usize) {
+    let n = |e| d.records.iter().filter(|r| r.event == e).count();
+    (n(event::SWITCH), n(event::WAKEUP))
+}
+
 pub fn encode(d: &Dump) -> Vec<u8> {
     build(d).encode_to_vec()
 }
