@@ -180,7 +180,6 @@ pub fn fork(parent: &Arc<Proc>, frame: &TrapFrame) -> Result<i32, Errno> {
             }
             if crate::trace::on(event::FORK) {
                 let cid = parent.container.load(Ordering::Relaxed);
-                crate::trace::note_name(child.pid, cid, child.name().as_bytes());
                 crate::trace::emit(event::FORK, parent.pid, cid, child.pid as u32, 0);
             }
             start(&child);

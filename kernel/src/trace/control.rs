@@ -112,7 +112,7 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
     }
 }
 
-/// Notes `pid`'s name (at fork and exec) while tracing.
+/// Notes `pid`'s new name (at exec) while tracing.
 pub fn note_name(pid: i32, container: i32, name: &[u8]) {
     if MASK.load(Ordering::Relaxed) == 0 || !wanted(0, container, 0) {
         return;
@@ -214,6 +214,25 @@ pub fn dump() -> Result<Vec<u8>, Errno> {
         records.push(r.records.records().collect::<Vec<_>>());
         for n in r.names.names() {
             remember(&mut procs, n);
+        }
+    }
+    // A child that never exec'd has its parent's name: forks in time order.
+    let mut forks: Vec<&Record> = records
+        .iter()
+        .flatten()
+        .filter(|r| r.event == event::FORK)
+        .collect();
+    forks.sort_by_key(|r| r.tsc);
+    for f in forks {
+        let child = f.a as i32;
+        if procs.iter().any(|p| p.pid == child) {
+            continue;
+        }
+        if let Some(parent) = procs.iter().find(|p| p.pid == f.pid).copied() {
+            procs.push(ProcName {
+                pid: child,
+                ..parent
+            });
         }
     }
     for p in crate::proc::table::PROCS.visible(None) {

@@ -19,10 +19,12 @@
 //! boot and the TSC's frequency and source go in the dump header, so the
 //! host tool can judge intervals near the cost of the read.
 //!
-//! **Names.** Records carry pids; `exec` and `fork` also put the
-//! process's name in a per-CPU name ring (same ring, same rules), and a
-//! dump adds every live process's and container's name, so the host tool
-//! names processes that exited during the recording too.
+//! **Names.** Records carry pids; `exec` also puts the process's new name
+//! in a per-CPU name ring (same ring, same rules). A dump names each pid
+//! by its exec, or, for a child that never exec'd, by its parent's name
+//! (from the fork records, in time order), then by every live process's
+//! name, so the host tool names processes that exited during the
+//! recording too; and it lists every container.
 
 pub mod dump;
 pub mod ring;
