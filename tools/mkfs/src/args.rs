@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 #[command(
     name = "mkfs",
     version,
+    // As before clap: a repeated option is not an error, the last one wins.
+    args_override_self = true,
     about = "Build a berth (xv6-format) file-system image from host files",
     after_help = "FILEs go in the root directory under their base names, one leading '_' removed."
 )]
@@ -128,6 +130,9 @@ mod tests {
         let a = parse(&["-s", "100", "-i", "64", "-", "f"]).unwrap();
         assert_eq!((a.size, a.ninodes), (100, 64));
         assert_eq!(a.image, PathBuf::from("-"));
+
+        let a = parse(&["--size", "1M", "--size", "2M", "x.img"]).unwrap();
+        assert_eq!(a.size, 2048, "the last --size wins");
     }
 
     #[test]
