@@ -8,9 +8,11 @@
 //! Modules (all pure, unit-tested on the host):
 //! - [`parse`]: the guest's `bench ...` lines;
 //! - [`baseline`]: xv6's figures from `BASELINES.md`;
-//! - [`report`]: the median over boots and the table.
+//! - [`report`]: the median over boots and the table;
+//! - [`cli`]: the runner's command line.
 
 pub mod baseline;
+pub mod cli;
 pub mod parse;
 pub mod report;
 

@@ -1,7 +1,8 @@
 //! bench-runner: boots berth under QEMU, runs the guest `bench` program at
 //! the shell and prints its results next to MIT xv6's (BASELINES.md).
 //!
-//! `bench-runner [--cpus N] [--kvm] [--boots N] [--timeout SECS] [NAME...]`
+//! `bench-runner [--cpus N] [--kvm|--tcg] [--boots N] [--timeout SECS] [NAME...]`
+//! (parsed by clap in `berth_perf::cli`; usage errors exit 2).
 //!
 //! Each boot gets a fresh copy of the file-system image (`$BERTH_FSIMG`,
 //! else `build/fs.img`) and the kernel (`$BERTH_KERNEL`, else
@@ -13,56 +14,34 @@
 //! results or the arguments are wrong.
 
 use std::process::ExitCode;
-use std::time::Duration;
 
+use berth_perf::cli::Cli;
 use berth_perf::parse::{Run, PREFIX};
 use berth_perf::report::{render, Context};
 use berth_tests::shell::PROMPT;
 use berth_tests::{expect_banner, fs_image, Accel, ImageCopy, Qemu, QemuConfig, TestFailure};
+use clap::Parser;
 
-/// What the command line asked for.
+/// What the command line asked for, resolved.
 struct Options {
     cpus: usize,
     accel: Accel,
     boots: usize,
     /// Longest wait for the next result line.
-    timeout: Duration,
+    timeout: std::time::Duration,
     names: Vec<String>,
 }
 
-const USAGE: &str = "usage: bench-runner [--cpus N] [--kvm] [--boots N] [--timeout SECS] [NAME...]";
-
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut o = Options {
-        cpus: 1,
-        accel: Accel::Tcg,
-        boots: 3,
-        timeout: Duration::from_secs(600),
-        names: Vec::new(),
-    };
-    let number = |flag: &str, v: Option<String>| -> Result<u64, String> {
-        let v = v.ok_or(format!("{flag} needs a number"))?;
-        v.parse().map_err(|_| format!("{flag} {v}: not a number"))
-    };
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--cpus" => o.cpus = number("--cpus", args.next())? as usize,
-            "--boots" => o.boots = number("--boots", args.next())? as usize,
-            "--timeout" => o.timeout = Duration::from_secs(number("--timeout", args.next())?),
-            "--kvm" => o.accel = Accel::Kvm,
-            "--tcg" => o.accel = Accel::Tcg,
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            s if s.starts_with('-') => return Err(format!("unknown option {s}\n{USAGE}")),
-            _ => o.names.push(a),
+impl From<Cli> for Options {
+    fn from(c: Cli) -> Options {
+        Options {
+            cpus: c.cpus,
+            accel: c.accel(),
+            boots: c.boots,
+            timeout: c.timeout(),
+            names: c.names,
         }
     }
-    if !(1..=berth_tests::MAX_CPUS).contains(&o.cpus) {
-        return Err(format!("--cpus {}: berth runs on 1 to 8 CPUs", o.cpus));
-    }
-    if o.boots == 0 {
-        return Err("--boots 0: nothing to measure".to_string());
-    }
-    Ok(o)
 }
 
 /// One boot: returns the guest's results and the kernel's TSC line.
@@ -98,13 +77,7 @@ fn one_boot(o: &Options, boot: usize) -> Result<(Run, (f64, String, u64)), TestF
 }
 
 fn main() -> ExitCode {
-    let o = match parse_args(std::env::args().skip(1)) {
-        Ok(o) => o,
-        Err(why) => {
-            eprintln!("bench-runner: {why}");
-            return ExitCode::from(2);
-        }
-    };
+    let o = Options::from(Cli::parse());
     if o.accel == Accel::Kvm {
         if let Err(why) = berth_tests::kvm_usable() {
             eprintln!("bench-runner: --kvm but KVM is not usable: {why}");

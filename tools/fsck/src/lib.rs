@@ -3,9 +3,12 @@
 //!
 //! [`check_image`] runs on bytes in memory, so the kernel's host tests and
 //! crash tests can check an image without a file; the `fsck` binary is a
-//! thin wrapper that prints the [`Report`]. [`read_file`], [`read_path`] and
-//! [`list_dir`] read an image the way the kernel will see it after mounting
-//! (committed log replayed), for tests that check file contents.
+//! thin wrapper that prints the [`Report`]. [`Image`] reads an image the
+//! way the kernel will see it after mounting (committed log replayed):
+//! path lookup, inodes, file contents and directory listings, each failure a
+//! [`ReadError`] (host tools such as `fsimg` use it); [`read_file`],
+//! [`read_path`] and [`list_dir`] are its `Option` shorthands for tests that
+//! check file contents.
 //!
 //! ```
 //! let image = berth_mkfs::build_image(2048, 64, vec![(b"hi".to_vec(), b"hello".to_vec())]).unwrap();
@@ -30,7 +33,7 @@ mod tree;
 
 pub use check::check_image;
 pub use problem::{BlockRole, DirRef, Problem, Report};
-pub use read::{list_dir, read_file, read_path};
+pub use read::{list_dir, read_file, read_path, Entry, Image, ReadError};
 
 #[cfg(test)]
 mod tests;

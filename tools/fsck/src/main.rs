@@ -2,26 +2,30 @@
 //! `fsck: fs.img: clean (N inodes in use, M data blocks in use)` (exit 0),
 //! or each problem on its own line (exit 1). Warnings (orphan inodes the
 //! kernel frees at mount, trailing bytes) are printed but keep the image
-//! clean. Usage errors and unreadable files exit 2, so a script can tell
-//! "damaged" from "could not check".
+//! clean. Usage errors (clap's message) and unreadable files exit 2, so a
+//! script can tell "damaged" from "could not check".
 
+use clap::Parser;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: fsck fs.img";
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "fsck",
+    version,
+    about = "Check a berth file-system image for consistency",
+    after_help = "Exit status: 0 clean (warnings allowed), 1 problems found, \
+                  2 usage error or unreadable image."
+)]
+struct Cli {
+    /// The image to check (a committed log is replayed in memory first)
+    #[arg(value_name = "fs.img")]
+    image: PathBuf,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<_> = std::env::args_os().skip(1).collect();
-    let path = match args.as_slice() {
-        [a] if a == "-h" || a == "--help" => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        [a] if !a.to_string_lossy().starts_with('-') || a == "-" => std::path::PathBuf::from(a),
-        _ => {
-            eprintln!("fsck: expected one image file ({USAGE})");
-            return ExitCode::from(2);
-        }
-    };
+    let path = Cli::parse().image;
     let shown = path.display();
     let bytes = match std::fs::read(&path) {
         Ok(b) => b,
@@ -58,5 +62,34 @@ fn main() -> ExitCode {
             if n == 1 { "" } else { "s" }
         );
         ExitCode::from(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::error::ErrorKind;
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("fsck").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn one_image() {
+        assert_eq!(parse(&["fs.img"]).unwrap().image.to_str(), Some("fs.img"));
+        assert_eq!(parse(&["-"]).unwrap().image.to_str(), Some("-"));
+        assert_eq!(parse(&["--", "-x"]).unwrap().image.to_str(), Some("-x"));
+    }
+
+    #[test]
+    fn usage_errors() {
+        let kind = |args: &[&str]| parse(args).unwrap_err().kind();
+        assert_eq!(kind(&[]), ErrorKind::MissingRequiredArgument);
+        assert_eq!(kind(&["a.img", "b.img"]), ErrorKind::UnknownArgument);
+        assert_eq!(kind(&["--bogus", "fs.img"]), ErrorKind::UnknownArgument);
+        assert_eq!(kind(&["--help"]), ErrorKind::DisplayHelp);
+        assert_eq!(kind(&["--version"]), ErrorKind::DisplayVersion);
+        assert_eq!(parse(&["--bogus"]).unwrap_err().exit_code(), 2);
     }
 }

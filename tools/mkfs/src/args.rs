@@ -1,79 +1,48 @@
-//! The command line: `mkfs [--size BLOCKS|SIZE] [--inodes N] fs.img FILE...`.
+//! The command line: `mkfs [--size BLOCKS|SIZE] [--inodes N] fs.img FILE...`,
+//! parsed by clap (the parser every host tool shares).
 //!
-//! Parsing lives in the library so it is unit-tested; errors are one-line
-//! strings the binary prints after `mkfs: `.
+//! Parsing lives in the library so it is unit-tested; a bad option, a bad
+//! value or a missing image is a usage error (clap's message, exit 2).
 
 use berth_abi::fs::{BSIZE, DEFAULT_FSSIZE, DEFAULT_NINODES};
-use std::ffi::OsString;
+use clap::Parser;
 use std::path::{Path, PathBuf};
 
-/// One-line usage, appended to option errors.
-pub const USAGE: &str = "usage: mkfs [--size BLOCKS|SIZE[K|M|G]] [--inodes N] fs.img FILE...";
-
 /// A parsed command line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Parser)]
+#[command(
+    name = "mkfs",
+    version,
+    // As before clap: a repeated option is not an error, the last one wins.
+    args_override_self = true,
+    about = "Build a berth (xv6-format) file-system image from host files",
+    after_help = "FILEs go in the root directory under their base names, one leading '_' removed."
+)]
 pub struct Args {
-    /// Image size in blocks.
+    /// Image size: blocks of 1024 bytes, or bytes with K, M or G
+    #[arg(
+        short,
+        long,
+        value_name = "BLOCKS|SIZE",
+        default_value_t = DEFAULT_FSSIZE,
+        value_parser = parse_size
+    )]
     pub size: u32,
-    /// Inode count (inode 0 included).
+    /// Number of inodes, inode 0 included
+    #[arg(
+        short = 'i',
+        long = "inodes",
+        value_name = "N",
+        default_value_t = DEFAULT_NINODES,
+        value_parser = parse_count
+    )]
     pub ninodes: u32,
-    /// Where to write the image.
+    /// Where to write the image (written atomically)
+    #[arg(value_name = "fs.img")]
     pub image: PathBuf,
-    /// Files for the root directory.
+    /// Files for the root directory
+    #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-}
-
-/// What the command line asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    Build(Args),
-    Help,
-}
-
-/// Parses the arguments after the program name.
-pub fn parse_args<I: IntoIterator<Item = OsString>>(args: I) -> Result<Command, String> {
-    let mut size = DEFAULT_FSSIZE;
-    let mut ninodes = DEFAULT_NINODES;
-    let mut positional = Vec::new();
-    let mut args = args.into_iter();
-    let mut options_done = false;
-    while let Some(arg) = args.next() {
-        let text = arg.to_string_lossy().into_owned();
-        if options_done || !text.starts_with('-') || text == "-" {
-            positional.push(PathBuf::from(arg));
-            continue;
-        }
-        let (flag, inline) = match text.split_once('=') {
-            Some((f, v)) => (f.to_string(), Some(v.to_string())),
-            None => (text.clone(), None),
-        };
-        let mut value = |flag: &str| -> Result<String, String> {
-            match inline
-                .clone()
-                .or_else(|| args.next().map(|v| v.to_string_lossy().into_owned()))
-            {
-                Some(v) => Ok(v),
-                None => Err(format!("option {flag} needs a value ({USAGE})")),
-            }
-        };
-        match flag.as_str() {
-            "--" => options_done = true,
-            "-h" | "--help" => return Ok(Command::Help),
-            "--size" | "-s" => size = parse_size(&value(&flag)?)?,
-            "--inodes" | "-i" => ninodes = parse_count(&value(&flag)?)?,
-            _ => return Err(format!("unknown option '{text}' ({USAGE})")),
-        }
-    }
-    let mut positional = positional.into_iter();
-    let image = positional
-        .next()
-        .ok_or_else(|| format!("no image file given ({USAGE})"))?;
-    Ok(Command::Build(Args {
-        size,
-        ninodes,
-        image,
-        files: positional.collect(),
-    }))
 }
 
 /// Parses `--size`: a block count, or a byte size with a K, M or G suffix
@@ -125,8 +94,8 @@ pub fn entry_name(path: &Path) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Command, String> {
-        parse_args(args.iter().map(OsString::from))
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("mkfs").chain(args.iter().copied()))
     }
 
     #[test]
@@ -149,29 +118,40 @@ mod tests {
 
     #[test]
     fn command_lines() {
-        let Ok(Command::Build(a)) = parse(&["fs.img", "a", "b"]) else {
-            panic!()
-        };
+        let a = parse(&["fs.img", "a", "b"]).unwrap();
         assert_eq!((a.size, a.ninodes), (DEFAULT_FSSIZE, DEFAULT_NINODES));
         assert_eq!(a.image, PathBuf::from("fs.img"));
         assert_eq!(a.files.len(), 2);
 
-        let Ok(Command::Build(a)) = parse(&["--size", "8M", "--inodes=300", "x.img", "--", "-odd"])
-        else {
-            panic!()
-        };
+        let a = parse(&["--size", "8M", "--inodes=300", "x.img", "--", "-odd"]).unwrap();
         assert_eq!((a.size, a.ninodes), (8192, 300));
         assert_eq!(a.files, vec![PathBuf::from("-odd")]);
 
-        assert_eq!(parse(&["--help"]), Ok(Command::Help));
-        assert!(parse(&[]).unwrap_err().contains("no image"));
-        assert!(parse(&["--size"]).unwrap_err().contains("needs a value"));
-        assert!(parse(&["--bogus", "x.img"])
-            .unwrap_err()
-            .contains("unknown option"));
-        assert!(parse(&["--inodes", "many", "x.img"])
-            .unwrap_err()
-            .contains("bad inode count"));
+        let a = parse(&["-s", "100", "-i", "64", "-", "f"]).unwrap();
+        assert_eq!((a.size, a.ninodes), (100, 64));
+        assert_eq!(a.image, PathBuf::from("-"));
+
+        let a = parse(&["--size", "1M", "--size", "2M", "x.img"]).unwrap();
+        assert_eq!(a.size, 2048, "the last --size wins");
+    }
+
+    #[test]
+    fn usage_errors() {
+        use clap::error::ErrorKind;
+        let kind = |args: &[&str]| parse(args).unwrap_err().kind();
+        assert_eq!(kind(&["--help"]), ErrorKind::DisplayHelp);
+        assert_eq!(kind(&["--version"]), ErrorKind::DisplayVersion);
+        assert_eq!(kind(&[]), ErrorKind::MissingRequiredArgument);
+        assert_eq!(kind(&["--size"]), ErrorKind::InvalidValue);
+        assert_eq!(kind(&["--bogus", "x.img"]), ErrorKind::UnknownArgument);
+        assert_eq!(
+            kind(&["--size", "12q", "x.img"]),
+            ErrorKind::ValueValidation
+        );
+        let e = parse(&["--inodes", "many", "x.img"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ValueValidation);
+        assert!(e.to_string().contains("bad inode count"), "{e}");
+        assert_eq!(e.exit_code(), 2);
     }
 
     #[test]

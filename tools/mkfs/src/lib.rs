@@ -24,7 +24,7 @@ mod encode;
 mod error;
 mod output;
 
-pub use args::{entry_name, parse_args, parse_size, Args, Command, USAGE};
+pub use args::{entry_name, parse_size, Args};
 pub use builder::{blocks_for, Builder, MAX_FILE_BYTES, MAX_INODES};
 pub use error::{check_name, MkfsError};
 pub use output::write_atomically;

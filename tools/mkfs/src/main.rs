@@ -2,36 +2,25 @@
 //! whose root directory holds each FILE under its base name (one leading `_`
 //! stripped, as xv6 does for user programs).
 //!
-//! Every failure is one line on stderr and exit status 1; the image is
-//! written atomically, so a failed run leaves no partial image.
+//! Usage errors (unknown option, bad value, no image) are clap's message
+//! and exit status 2. Every other failure is one line `mkfs: ...` on stderr
+//! and exit status 1; the image is written atomically, so a failed run
+//! leaves no partial image.
 
 use berth_abi::fs::ROOTINO;
-use berth_mkfs::{
-    entry_name, parse_args, write_atomically, Args, Builder, Command, MkfsError, MAX_FILE_BYTES,
-    USAGE,
-};
+use berth_mkfs::{entry_name, write_atomically, Args, Builder, MkfsError, MAX_FILE_BYTES};
+use clap::Parser;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match parse_args(std::env::args_os().skip(1)) {
-        Ok(Command::Help) => {
-            println!("{USAGE}");
-            println!("  --size   image size: blocks of 1024 bytes, or bytes with K, M or G (default 64M)");
-            println!("  --inodes number of inodes (default 8192)");
-            println!(
-                "FILEs go in the root directory under their base names, one leading '_' removed."
-            );
+    let args = Args::parse();
+    match build(&args) {
+        Ok(summary) => {
+            println!("mkfs: {}: {summary}", args.image.display());
             ExitCode::SUCCESS
         }
-        Ok(Command::Build(args)) => match build(&args) {
-            Ok(summary) => {
-                println!("mkfs: {}: {summary}", args.image.display());
-                ExitCode::SUCCESS
-            }
-            Err(msg) => fail(&msg),
-        },
         Err(msg) => fail(&msg),
     }
 }

@@ -1,5 +1,6 @@
-//! The `mkfs` command line: what it writes, and that every failure is one
-//! line on stderr, exit status 1, and no image (old image untouched).
+//! The `mkfs` command line: what it writes, that every runtime failure is
+//! one line on stderr, exit status 1, and no image (old image untouched),
+//! and that usage errors are clap's (exit status 2, no image).
 
 use berth_fsck::{check_image, read_file};
 use std::fs;
@@ -84,10 +85,31 @@ fn default_size_and_no_files() {
 }
 
 #[test]
-fn help() {
+fn help_and_version() {
     let out = mkfs(Path::new("."), &["--help"]);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("usage: mkfs"));
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        help.contains("Usage: mkfs [OPTIONS] <fs.img> [FILE]..."),
+        "{help}"
+    );
+    assert!(help.contains("--inodes <N>"), "{help}");
+    let out = mkfs(Path::new("."), &["--version"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("mkfs "));
+}
+
+/// Asserts a usage error: exit 2, clap's `error: ...` mentioning `needle`, no files made.
+#[track_caller]
+fn assert_usage_error(dir: &Path, args: &[&str], needle: &str) {
+    let out = mkfs(dir, args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.starts_with("error: ") && err.contains(needle),
+        "{args:?}: wanted {needle:?} in {err}"
+    );
+    assert!(!dir.join("fs.img").exists(), "{args:?} made an image");
 }
 
 #[test]
@@ -124,10 +146,11 @@ fn errors_are_one_line_and_leave_no_image() {
     assert_fails(&dir, &["--inodes", "70000", "fs.img"], "at most 65536");
     assert_fails(&dir, &["fs.img", "missing"], "cannot read 'missing'");
     assert_fails(&dir, &["fs.img", "sub"], "not a regular file");
-    assert_fails(&dir, &["--size", "12q", "fs.img"], "bad size");
-    assert_fails(&dir, &["--frobnicate", "fs.img"], "unknown option");
-    assert_fails(&dir, &[], "no image file");
-    assert_fails(&dir, &["--size", "200"], "no image file");
+    assert_usage_error(&dir, &["--size", "12q", "fs.img"], "bad size");
+    assert_usage_error(&dir, &["--inodes", "x", "fs.img"], "bad inode count");
+    assert_usage_error(&dir, &["--frobnicate", "fs.img"], "unexpected argument");
+    assert_usage_error(&dir, &[], "required arguments were not provided");
+    assert_usage_error(&dir, &["--size", "200"], "<fs.img>");
 }
 
 #[test]
