@@ -81,10 +81,11 @@ fn unpack(w: [u64; WORDS]) -> Record {
 }
 
 impl Ring {
-    /// A ring of `capacity` records (at least one).
+    /// A ring of `capacity` records, rounded up to a power of two (so a
+    /// slot index is a mask, not a division).
     pub fn new(capacity: usize) -> Ring {
         Ring {
-            slots: (0..capacity.max(1))
+            slots: (0..capacity.max(1).next_power_of_two())
                 .map(|_| core::array::from_fn(|_| AtomicU64::new(0)))
                 .collect(),
             produced: AtomicU64::new(0),
@@ -126,7 +127,7 @@ impl Ring {
             return;
         }
         let n = self.produced.load(Ordering::Relaxed);
-        let slot = &self.slots[(n % self.slots.len() as u64) as usize];
+        let slot = &self.slots[n as usize & (self.slots.len() - 1)];
         for (w, v) in slot.iter().zip(words) {
             w.store(v, Ordering::Relaxed);
         }
