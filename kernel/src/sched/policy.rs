@@ -225,12 +225,7 @@ impl Scheduler {
         payload: usize,
         now: u64,
     ) -> Option<usize> {
-        let poke = self.queue_task(t, g, prefer, me, payload, Queueing::Woke);
-        if poke.is_some() {
-            return poke;
-        }
-        let home = self.tasks[t].load().home();
-        self.wake_preempts(t, g, home, me, now).then_some(home)
+        self.wake(t, g, prefer, me, payload, now, Queueing::Woke)
     }
 
     /// [`Scheduler::enqueue`] for a task woken by one on `me` that is about
@@ -249,7 +244,23 @@ impl Scheduler {
         payload: usize,
         now: u64,
     ) -> Option<usize> {
-        let poke = self.queue_task(t, g, me, me, payload, Queueing::WokeBeside);
+        self.wake(t, g, me, me, payload, now, Queueing::WokeBeside)
+    }
+
+    /// Queues a woken task; then, unless an idle CPU was poked, whether it
+    /// preempts the CPU it went to.
+    #[allow(clippy::too_many_arguments)]
+    fn wake(
+        &self,
+        t: usize,
+        g: usize,
+        prefer: usize,
+        me: usize,
+        payload: usize,
+        now: u64,
+        how: Queueing,
+    ) -> Option<usize> {
+        let poke = self.queue_task(t, g, prefer, me, payload, how);
         if poke.is_some() {
             return poke;
         }
