@@ -177,9 +177,11 @@ pub fn exec(p: &Proc, path: &[u8], args: &[Vec<u8>], frame: &mut TrapFrame) -> R
         p.is_test_program
             .store(true, core::sync::atomic::Ordering::Relaxed);
     }
+    // The name is noted whenever anything is traced (a recording of
+    // switches alone names its processes too).
+    let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
+    crate::trace::note_name(p.pid, cid, name.as_bytes());
     if crate::trace::on(event::EXEC) {
-        let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
-        crate::trace::note_name(p.pid, cid, name.as_bytes());
         crate::trace::emit(event::EXEC, p.pid, cid, 0, 0);
     }
     p.identity.lock().name = name;

@@ -292,13 +292,17 @@ fn queue(p: &Arc<Proc>, how: Queueing) {
     let group = p.container.load(Ordering::Acquire) as usize;
     let payload = Arc::into_raw(p.clone()) as usize;
     let s = policy();
-    // The one clock read of a wakeup: whether it preempts a busy CPU.
+    // The one clock read of a wakeup: whether it preempts a busy CPU, and
+    // the trace record's time.
+    let now = if how == Queueing::GaveWay {
+        0
+    } else {
+        cpu::rdtsc()
+    };
     if how != Queueing::GaveWay && trace::on(event::WAKEUP) {
-        let waker = with_this(|c| {
-            // SAFETY: own CPU, interrupts off.
-            unsafe { (*c.current.get()).as_ref().map_or(-1, |w| w.pid) }
-        });
-        trace::emit(
+        let waker = current_pid().unwrap_or(-1);
+        trace::emit_at(
+            now,
             event::WAKEUP,
             p.pid,
             group as i32,
@@ -307,8 +311,8 @@ fn queue(p: &Arc<Proc>, how: Queueing) {
         );
     }
     let poke = match how {
-        Queueing::Woke => s.enqueue(p.slot, group, prefer, me, payload, cpu::rdtsc()),
-        Queueing::WokeBeside => s.enqueue_beside(p.slot, group, me, payload, cpu::rdtsc()),
+        Queueing::Woke => s.enqueue(p.slot, group, prefer, me, payload, now),
+        Queueing::WokeBeside => s.enqueue_beside(p.slot, group, me, payload, now),
         Queueing::GaveWay => s.requeue(p.slot, group, prefer, me, payload),
     };
     if let Some(c) = poke {

@@ -112,9 +112,12 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
     }
 }
 
-/// Notes `pid`'s new name (at exec) while tracing.
+/// Notes `pid`'s new name (at exec) while anything is traced.
 pub fn note_name(pid: i32, container: i32, name: &[u8]) {
-    if MASK.load(Ordering::Relaxed) == 0 || !wanted(0, container, 0) {
+    if cfg!(feature = "no-trace-probes")
+        || MASK.load(Ordering::Relaxed) == 0
+        || !wanted(0, container, 0)
+    {
         return;
     }
     let Some(rings) = RINGS.get() else { return };
