@@ -211,6 +211,10 @@ pub fn counters_move() -> TestResult {
             while process::uptime() < t + 5 {
                 core::hint::spin_loop();
             }
+            // The command byte may arrive before the member blocks on it,
+            // and a lone spinner is never switched out, so nothing above
+            // need switch it in inside the container: a sleep does.
+            let _ = process::sleep(1);
             report(rep, "spun");
         }
         0
