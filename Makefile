@@ -177,7 +177,7 @@ trace: check-cpus check-kvm kernel fsimg
 	cargo build --quiet --release -p berth-trace
 	python3 tools/trace/scripts/record.py --kernel $(KERNEL) --image $(FSIMG) \
 	  --trace-tool target/release/trace --out $(TRACE_DIR) --cpus $(CPUS) \
-	  $(if $(filter 1,$(KVM)),--kvm) $(TRACE_CMD)
+	  $(if $(filter 1,$(KVM)),--kvm) -- $(TRACE_CMD)
 
 # The perfetto Python package: its trace schema checks `trace perfetto`'s
 # output (tests/tests/trace.rs, tools/trace/tests); without it those checks
