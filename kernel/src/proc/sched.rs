@@ -391,18 +391,29 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     c.picked_at.set(c.stamp.get());
     c.group.set(group);
     if trace::on(event::SWITCH) {
-        // From the scheduler loop (idle) to the process.
-        trace::emit(event::SWITCH, -1, -1, p.pid as u32, u64::from(group as u32));
+        // From the scheduler loop (idle) to the process, at the clock read
+        // its slice is charged from (the last switch-out, or the end of a
+        // halt): a switch costs one read, traced or not.
+        trace::emit_at(
+            c.stamp.get(),
+            event::SWITCH,
+            -1,
+            -1,
+            p.pid as u32,
+            u64::from(group as u32),
+        );
     }
     // SAFETY: the process's saved stack pointer was stored by its last
     // switch-out (or built by prepare_first_entry) under the sched_lock
     // we now hold, and it runs on no other CPU (we won its claim).
     unsafe { switch::switch(c.scheduler_rsp.get(), *target_rsp) };
     // Back from the process, which left its own HandOff in the slot.
-    crate::arch::x86_64::paging::activate_kernel_table();
     let (now, ran) = c.lap();
     if trace::on(event::SWITCH) {
-        // From the process to the scheduler loop, on the switch's own clock read.
+        // From the process to the scheduler loop, on the switch's own clock
+        // read; written before the kernel table goes in, while the TLB
+        // (which a CR3 write empties, all of it under TCG) still maps the
+        // ring page the process's own probes wrote.
         let state = p.state() as u8;
         trace::emit_at(
             now,
@@ -413,6 +424,7 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
             u64::from(u32::MAX) | u64::from(state) << 32,
         );
     }
+    crate::arch::x86_64::paging::activate_kernel_table();
     // SAFETY: own CPU, interrupts off.
     let (prev, back) = unsafe { ((*c.current.get()).take(), (*c.handoff.get()).take()) };
     let back = back.expect("a process switched back without its hand-off");

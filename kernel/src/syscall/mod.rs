@@ -75,15 +75,15 @@ mod handlers {
 /// Called by the entry assembly with interrupts off.
 #[no_mangle]
 pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
-    cpu::enable_interrupts();
     let p = crate::proc::current().expect("system call without a process");
-    if p.killed() {
-        crate::proc::lifecycle::exit_killed(p);
-    }
     let num = frame.rax;
     if crate::trace::on(event::SYSCALL_ENTER) {
         let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
-        crate::trace::emit(event::SYSCALL_ENTER, p.pid, cid, num as u32, 0);
+        crate::trace::emit_irqs_off(event::SYSCALL_ENTER, p.pid, cid, num as u32, 0);
+    }
+    cpu::enable_interrupts();
+    if p.killed() {
+        crate::proc::lifecycle::exit_killed(p);
     }
     let mut ctx = Ctx {
         proc: p,

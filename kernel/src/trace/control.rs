@@ -1,7 +1,6 @@
 //! The kernel side of tracing: the enabled mask, the rings, the probes'
 //! write path and the control calls (see `mod.rs`).
 
-use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
@@ -9,7 +8,7 @@ use berth_abi::errno::Errno;
 use berth_abi::trace::{
     event, CpuSummary, CtrName, DumpHeader, ProcName, Record, DUMP_MAGIC, DUMP_VERSION, NAME_LEN,
 };
-use spin::Once;
+use crossbeam_utils::CachePadded;
 
 use super::dump::{self, Contents};
 use super::ring::Ring;
@@ -22,17 +21,38 @@ pub const RING_RECORDS: usize = 16384;
 /// Names each CPU's name ring holds.
 const NAME_RING: usize = 1024;
 
-/// Enabled events, a bit per event number; 0 when not tracing.
-static MASK: AtomicU64 = AtomicU64::new(0);
-/// The container whose processes are traced (-1: all).
-static FILTER: AtomicI32 = AtomicI32::new(-1);
+/// Everything a probe reads or writes but its record's slot, in one page:
+/// under TCG every CR3 write flushes the whole TLB (two a context
+/// switch), and each page a probe touches after one costs a page walk,
+/// several times the probe itself. The mask is read by every probe site
+/// anyway, so the rest comes along on its page.
+#[repr(C, align(4096))]
+struct Control {
+    /// Enabled events, a bit per event number; 0 when not tracing.
+    mask: AtomicU64,
+    /// The container whose processes are traced (-1: all).
+    filter: AtomicI32,
+    /// A cache line each, so CPUs writing their own counters do not share one.
+    cpus: [CachePadded<CpuRings>; MAX_CPUS],
+}
+
+const _: () = assert!(core::mem::size_of::<Control>() == 4096);
 
 struct CpuRings {
     records: Ring,
     names: Ring,
 }
 
-static RINGS: Once<Box<[CpuRings]>> = Once::new();
+static CONTROL: Control = Control {
+    mask: AtomicU64::new(0),
+    filter: AtomicI32::new(-1),
+    cpus: [const {
+        CachePadded::new(CpuRings {
+            records: Ring::unallocated(),
+            names: Ring::unallocated(),
+        })
+    }; MAX_CPUS],
+};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -64,33 +84,49 @@ pub const ALL_EVENTS: u64 = ((1u64 << (event::LAST + 1)) - 1) & !1;
 /// Whether `ev` is being traced: the one load a probe site pays.
 #[inline(always)]
 pub fn on(ev: u16) -> bool {
-    !cfg!(feature = "no-trace-probes") && MASK.load(Ordering::Relaxed) & (1u64 << ev) != 0
+    !cfg!(feature = "no-trace-probes") && CONTROL.mask.load(Ordering::Relaxed) & (1u64 << ev) != 0
 }
 
-/// Records `ev` now (the caller checked [`on`]).
+/// Records `ev` now (the caller checked [`on`]), from any context.
+#[inline(always)]
 pub fn emit(ev: u16, pid: i32, container: i32, a: u32, b: u64) {
-    write(ev, pid, container, a, b, None);
+    write(ev, pid, container, a, b, None, false);
+}
+
+/// [`emit`] from an interrupt or system-call entry before it turns
+/// interrupts on (an interrupt gate or the entry stub turned them off),
+/// which spares the probe its own cli/sti.
+#[inline(always)]
+pub fn emit_irqs_off(ev: u16, pid: i32, container: i32, a: u32, b: u64) {
+    write(ev, pid, container, a, b, None, true);
 }
 
 /// [`emit`] at TSC `tsc` (a clock read the caller already made).
+#[inline(always)]
 pub fn emit_at(tsc: u64, ev: u16, pid: i32, container: i32, a: u32, b: u64) {
-    write(ev, pid, container, a, b, Some(tsc));
+    write(ev, pid, container, a, b, Some(tsc), false);
 }
 
+#[inline(always)]
 fn wanted(ev: u16, container: i32, b: u64) -> bool {
-    let f = FILTER.load(Ordering::Relaxed);
+    let f = CONTROL.filter.load(Ordering::Relaxed);
     f < 0 || container == f || (ev == event::SWITCH && b as u32 as i32 == f)
 }
 
-fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
+#[inline(always)]
+fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>, irqs_off: bool) {
     if !wanted(ev, container, b) {
         return;
     }
-    let Some(rings) = RINGS.get() else { return };
-    // Interrupts off for the write (plain cli/sti, not the nesting
-    // counter: nothing here can fault or sleep).
-    let were_on = cpu::interrupts_enabled();
-    cpu::disable_interrupts();
+    // The record is written with interrupts off, so no probe nests inside
+    // it. Most probes run where they already are: an entry stub's
+    // (`irqs_off`) or a push_irq_off's (a spinlock held, a wakeup). Only
+    // the rest pay a pushfq/cli/sti (the nesting counter is not needed:
+    // nothing here can fault or sleep).
+    let toggled = !irqs_off && !percpu::irq_off_held() && cpu::interrupts_enabled();
+    if toggled {
+        cpu::disable_interrupts();
+    }
     let me = percpu::cpu_index();
     let r = Record {
         tsc: tsc.unwrap_or_else(cpu::rdtsc),
@@ -104,10 +140,10 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
     // The ring looks at the mask again once it is marked busy, so a stop
     // either sees it busy (and waits) or it sees the stop (and drops the
     // record).
-    rings[me]
+    CONTROL.cpus[me]
         .records
-        .push_if(&r, || MASK.load(Ordering::SeqCst) != 0);
-    if were_on {
+        .push_if(&r, || CONTROL.mask.load(Ordering::SeqCst) != 0);
+    if toggled {
         cpu::enable_interrupts();
     }
 }
@@ -115,25 +151,33 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>) {
 /// Notes `pid`'s new name (at exec) while anything is traced.
 pub fn note_name(pid: i32, container: i32, name: &[u8]) {
     if cfg!(feature = "no-trace-probes")
-        || MASK.load(Ordering::Relaxed) == 0
+        || CONTROL.mask.load(Ordering::Relaxed) == 0
         || !wanted(0, container, 0)
     {
         return;
     }
-    let Some(rings) = RINGS.get() else { return };
     let mut n = [0u8; NAME_LEN];
     let len = name.len().min(NAME_LEN);
     n[..len].copy_from_slice(&name[..len]);
     percpu::push_irq_off();
-    rings[percpu::cpu_index()].names.push_name_if(
+    CONTROL.cpus[percpu::cpu_index()].names.push_name_if(
         &ProcName {
             pid,
             container,
             name: n,
         },
-        || MASK.load(Ordering::SeqCst) != 0,
+        || CONTROL.mask.load(Ordering::SeqCst) != 0,
     );
     percpu::pop_irq_off();
+}
+
+/// Allocates the rings (at boot: a recording's first start then changes
+/// nothing in the kernel heap's layout).
+pub fn init() {
+    for c in &CONTROL.cpus {
+        c.records.allocate(RING_RECORDS);
+        c.names.allocate(NAME_RING);
+    }
 }
 
 /// `trace_start(events, cid)`: empties the rings and starts recording
@@ -149,23 +193,15 @@ pub fn start(events: u64, cid: i32) -> Result<(), Errno> {
     if s.state == State::Running {
         return Err(Errno::EBUSY);
     }
-    let rings = RINGS.call_once(|| {
-        (0..MAX_CPUS)
-            .map(|_| CpuRings {
-                records: Ring::new(RING_RECORDS),
-                names: Ring::new(NAME_RING),
-            })
-            .collect()
-    });
-    for r in rings.iter() {
+    for r in &CONTROL.cpus {
         r.records.clear();
         r.names.clear();
     }
-    FILTER.store(cid, Ordering::Relaxed);
+    CONTROL.filter.store(cid, Ordering::Relaxed);
     s.state = State::Running;
     s.mask = mask;
     s.start_tsc = cpu::rdtsc();
-    MASK.store(mask, Ordering::SeqCst);
+    CONTROL.mask.store(mask, Ordering::SeqCst);
     Ok(())
 }
 
@@ -176,12 +212,10 @@ pub fn stop() -> Result<(), Errno> {
     if s.state != State::Running {
         return Err(Errno::EINVAL);
     }
-    MASK.store(0, Ordering::SeqCst);
-    if let Some(rings) = RINGS.get() {
-        for r in rings.iter() {
-            while r.records.busy() || r.names.busy() {
-                core::hint::spin_loop();
-            }
+    CONTROL.mask.store(0, Ordering::SeqCst);
+    for r in &CONTROL.cpus {
+        while r.records.busy() || r.names.busy() {
+            core::hint::spin_loop();
         }
     }
     s.state = State::Stopped;
@@ -200,7 +234,7 @@ pub fn dump() -> Result<Vec<u8>, Errno> {
     }
     let (mask, start_tsc, stop_tsc) = (s.mask, s.start_tsc, s.stop_tsc);
     drop(s);
-    let rings = RINGS.get().ok_or(Errno::ENOENT)?;
+    let rings = &CONTROL.cpus;
     let cpus = percpu::online_count().clamp(1, rings.len());
     let mut summaries = Vec::with_capacity(cpus);
     let mut records = Vec::with_capacity(cpus);

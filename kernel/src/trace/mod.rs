@@ -8,14 +8,26 @@
 //! not tracing pays that and nothing else. An enabled probe writes one
 //! record into its own CPU's ring with interrupts off (so an interrupt
 //! probe cannot nest inside it and tear the record), with no lock and no
-//! atomic read-modify-write (see `ring.rs`). A container filter keeps only
+//! atomic read-modify-write (see `ring.rs`). Most probes already run with
+//! interrupts off (entry stubs, spinlock holders, wakeups), and pay no
+//! cli/sti of their own (under TCG those were a third of a record's
+//! cost). Probes are inlined, and everything they touch but the record's
+//! slot shares the mask's page (`control.rs`): under TCG a CR3 write
+//! empties the whole TLB, so a page or a jump to a function elsewhere
+//! first used after a switch costs more than the record; for the same
+//! reason the switch-out record is written before the kernel table goes
+//! in. Measured (`make bench BENCH="traced_"`, TCG, CPUS=1): about 150
+//! cycles a record on a null system call (~700), +3 % on the pipe round
+//! trip (14 records a trip). A container filter keeps only
 //! records about one container's processes (a switch also when the
 //! process coming in is one of them).
 //!
 //! **Clock.** `rdtsc` costs about 6,000 cycles under this machine's KVM
 //! (it traps) and 15-60 under TCG; a probe reads it once, and the switch
-//! probe takes the scheduler's own read (the switch-out stamp), so
-//! tracing adds no clock read to a switch-out. The read cost measured at
+//! probes take the scheduler's own reads (the switch-out stamp; for a
+//! switch-in, the stamp its slice is charged from), so tracing adds no
+//! clock read to a switch, and the trace shows what the scheduler charges
+//! (a wakeup's own read also decides its preemption). The read cost measured at
 //! boot and the TSC's frequency and source go in the dump header, so the
 //! host tool can judge intervals near the cost of the read.
 //!

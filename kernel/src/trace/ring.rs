@@ -20,18 +20,22 @@
 use alloc::boxed::Box;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use spin::Once;
+
 use berth_abi::trace::{ProcName, Record, NAME_LEN};
 
 /// Words of one entry: a [`Record`] or a [`ProcName`] (32 bytes each).
 const WORDS: usize = 4;
 
 pub struct Ring {
-    slots: Box<[[AtomicU64; WORDS]]>,
+    /// Allocated once ([`Ring::allocate`]), so a ring can sit in a static.
+    slots: Once<Box<[[AtomicU64; WORDS]]>>,
     produced: AtomicU64,
     /// A probe is writing (set and cleared by the owner CPU only).
     busy: AtomicBool,
 }
 
+#[inline(always)]
 fn pack(r: &Record) -> [u64; WORDS] {
     [
         r.tsc,
@@ -81,20 +85,36 @@ fn unpack(w: [u64; WORDS]) -> Record {
 }
 
 impl Ring {
-    /// A ring of `capacity` records, rounded up to a power of two (so a
-    /// slot index is a mask, not a division).
-    pub fn new(capacity: usize) -> Ring {
+    /// A ring with no slots yet: pushes are dropped uncounted until
+    /// [`Ring::allocate`].
+    pub const fn unallocated() -> Ring {
         Ring {
-            slots: (0..capacity.max(1).next_power_of_two())
-                .map(|_| core::array::from_fn(|_| AtomicU64::new(0)))
-                .collect(),
+            slots: Once::new(),
             produced: AtomicU64::new(0),
             busy: AtomicBool::new(false),
         }
     }
 
+    /// Gives the ring `capacity` slots, rounded up to a power of two (so a
+    /// slot index is a mask, not a division); once (later calls keep the
+    /// first allocation).
+    pub fn allocate(&self, capacity: usize) {
+        self.slots.call_once(|| {
+            (0..capacity.max(1).next_power_of_two())
+                .map(|_| core::array::from_fn(|_| AtomicU64::new(0)))
+                .collect()
+        });
+    }
+
+    /// An allocated ring of `capacity` records (see [`Ring::allocate`]).
+    pub fn new(capacity: usize) -> Ring {
+        let r = Ring::unallocated();
+        r.allocate(capacity);
+        r
+    }
+
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.slots.get().map_or(0, |s| s.len())
     }
 
     /// Appends record `r` (the owner CPU only, interrupts off).
@@ -106,6 +126,7 @@ impl Ring {
     /// a stopper that switches recording off and then sees the ring idle
     /// (both SeqCst) knows no push is left to land (Dekker's pattern on
     /// the switch and `busy`).
+    #[inline(always)]
     pub fn push_if(&self, r: &Record, still_on: impl FnOnce() -> bool) {
         self.push_words(pack(r), still_on);
     }
@@ -120,14 +141,18 @@ impl Ring {
         self.push_words(pack_name(n), || true);
     }
 
+    #[inline(always)]
     fn push_words(&self, words: [u64; WORDS], still_on: impl FnOnce() -> bool) {
+        let Some(slots) = self.slots.get() else {
+            return;
+        };
         self.busy.store(true, Ordering::SeqCst);
         if !still_on() {
             self.busy.store(false, Ordering::Release);
             return;
         }
         let n = self.produced.load(Ordering::Relaxed);
-        let slot = &self.slots[n as usize & (self.slots.len() - 1)];
+        let slot = &slots[n as usize & (slots.len() - 1)];
         for (w, v) in slot.iter().zip(words) {
             w.store(v, Ordering::Relaxed);
         }
@@ -148,7 +173,7 @@ impl Ring {
     /// `(produced, kept, dropped)`.
     pub fn counts(&self) -> (u64, u64, u64) {
         let produced = self.produced.load(Ordering::Acquire);
-        let kept = produced.min(self.slots.len() as u64);
+        let kept = produced.min(self.capacity() as u64);
         (produced, kept, produced - kept)
     }
 
@@ -164,9 +189,10 @@ impl Ring {
 
     fn entries(&self) -> impl Iterator<Item = [u64; WORDS]> + '_ {
         let (produced, kept, _) = self.counts();
-        let cap = self.slots.len() as u64;
+        let slots: &[[AtomicU64; WORDS]] = self.slots.get().map_or(&[], |s| s);
+        let cap = slots.len().max(1) as u64;
         (produced - kept..produced).map(move |i| {
-            let slot = &self.slots[(i % cap) as usize];
+            let slot = &slots[(i % cap) as usize];
             core::array::from_fn(|k| slot[k].load(Ordering::Relaxed))
         })
     }
@@ -198,6 +224,19 @@ mod tests {
         let got: Vec<Record> = r.records().collect();
         assert_eq!(got, (0..5).map(rec).collect::<Vec<_>>());
         assert_eq!(r.counts(), (5, 5, 0));
+    }
+
+    #[test]
+    fn an_unallocated_ring_drops_pushes_uncounted() {
+        let r = Ring::unallocated();
+        r.push(&rec(0));
+        assert_eq!((r.capacity(), r.counts()), (0, (0, 0, 0)));
+        assert_eq!(r.records().count(), 0);
+        r.allocate(3);
+        r.allocate(100);
+        assert_eq!(r.capacity(), 4);
+        r.push(&rec(1));
+        assert_eq!(r.counts(), (1, 1, 0));
     }
 
     #[test]

@@ -174,6 +174,14 @@ pub fn online_count() -> usize {
         .count()
 }
 
+/// Whether this CPU is inside a [`push_irq_off`] (so interrupts are off
+/// until the matching [`pop_irq_off`]): one per-CPU load, cheaper than
+/// reading RFLAGS (pushfq is a helper call under TCG).
+#[inline(always)]
+pub fn irq_off_held() -> bool {
+    this_cpu().irq_off_depth.get() > 0
+}
+
 /// Disables interrupts, remembering whether they were on (nestable; xv6 `push_off`).
 pub fn push_irq_off() {
     let was = cpu::interrupts_enabled();

@@ -205,7 +205,7 @@ const RFLAGS_IF: u64 = 1 << 9;
 extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
     let vector = frame.vector as u8;
     if vector >= 32 && crate::trace::on(event::IRQ) {
-        crate::trace::emit(
+        crate::trace::emit_irqs_off(
             event::IRQ,
             crate::proc::sched::current_pid().unwrap_or(-1),
             -1,
@@ -280,7 +280,7 @@ fn user_exception(frame: &mut TrapFrame) {
     }
     if frame.vector == u64::from(VECTOR_PAGE_FAULT) {
         if crate::trace::on(event::PAGE_FAULT) {
-            crate::trace::emit(
+            crate::trace::emit_irqs_off(
                 event::PAGE_FAULT,
                 p.pid,
                 p.container.load(core::sync::atomic::Ordering::Relaxed),
