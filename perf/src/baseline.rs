@@ -61,8 +61,13 @@ pub const BENCHES: &[Bench] = &[
         xv6: [Some(C(20_498)), Some(C(52_832)), Some(C(26_057))],
     },
     Bench {
+        name: "untraced_null_syscall",
+        label: "(a) null syscall, paired blocks: tracing off",
+        xv6: NOT_MEASURED,
+    },
+    Bench {
         name: "traced_null_syscall",
-        label: "(a) null syscall, every trace event on",
+        label: "(a) null syscall, paired blocks: every event on",
         xv6: NOT_MEASURED,
     },
     Bench {
@@ -85,8 +90,13 @@ pub const BENCHES: &[Bench] = &[
         xv6: [Some(C(434_304)), Some(C(583_596)), Some(C(83_807_191))],
     },
     Bench {
+        name: "untraced_pipe_rtt",
+        label: "(d) pipe round trip, paired blocks: tracing off",
+        xv6: NOT_MEASURED,
+    },
+    Bench {
         name: "traced_pipe_rtt",
-        label: "(d) pipe round trip, every trace event on",
+        label: "(d) pipe round trip, paired blocks: every event on",
         xv6: NOT_MEASURED,
     },
     Bench {

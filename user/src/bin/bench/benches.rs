@@ -41,13 +41,7 @@ pub fn run_all(opts: &Options) {
         null_syscall("null_syscall");
     }
     if opts.wants("traced_null_syscall") {
-        outcome(
-            "traced_null_syscall",
-            traced(|| {
-                null_syscall("traced_null_syscall");
-                Ok(())
-            }),
-        );
+        outcome("traced_null_syscall", crate::trace_cost::null_syscall());
     }
     if opts.wants("fork_exit_wait") {
         outcome("fork_exit_wait", fork_exit_wait());
@@ -59,7 +53,7 @@ pub fn run_all(opts: &Options) {
         outcome("pipe_rtt", pipe_rtt("pipe_rtt"));
     }
     if opts.wants("traced_pipe_rtt") {
-        outcome("traced_pipe_rtt", traced(|| pipe_rtt("traced_pipe_rtt")));
+        outcome("traced_pipe_rtt", crate::trace_cost::pipe_rtt());
     }
     for size in [512, 4096] {
         let name = format!("pipe_tput_{size}");
@@ -143,15 +137,6 @@ fn rdtsc_overhead() {
 }
 
 /// (a) 1000 warm-up getpid; 1000 samples of batches of 100; median / 100.
-/// Runs `f` with every trace event recorded (the rings overwrite their
-/// oldest records as they fill, as a long recording does).
-fn traced(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
-    ulib::trace::start(0, -1).map_err(|e| err("trace_start", e))?;
-    let r = f();
-    ulib::trace::stop().map_err(|e| err("trace_stop", e))?;
-    r
-}
-
 fn null_syscall(name: &str) {
     for _ in 0..1000 {
         process::getpid();
@@ -259,44 +244,71 @@ fn close_all(fds: &[Fd]) {
     }
 }
 
-/// (d) two pipes, the child echoes; 100 warm-ups, 1000 timed round trips.
-fn pipe_rtt(name: &str) -> Result<(), String> {
-    let (a_r, a_w) = fd::pipe().map_err(|e| err("pipe", e))?;
-    let (b_r, b_w) = fd::pipe().map_err(|e| err("pipe", e))?;
-    let mut s = samples(1000);
-    match process::fork().map_err(|e| err("fork", e))? {
-        Fork::Child => {
-            close_all(&[a_w, b_r]);
-            let mut c = [0u8; 1];
-            while let Ok(1) = fd::read(a_r, &mut c) {
-                if fd::write(b_w, &c) != Ok(1) {
-                    break;
+/// Two pipes and a child that echoes every byte back: the round trip of
+/// (d), also timed by `trace_cost.rs`.
+pub(crate) struct PingPong {
+    to_child: Fd,
+    from_child: Fd,
+    byte: [u8; 1],
+}
+
+impl PingPong {
+    pub(crate) fn start() -> Result<PingPong, String> {
+        let (a_r, a_w) = fd::pipe().map_err(|e| err("pipe", e))?;
+        let (b_r, b_w) = fd::pipe().map_err(|e| err("pipe", e))?;
+        match process::fork().map_err(|e| err("fork", e))? {
+            Fork::Child => {
+                close_all(&[a_w, b_r]);
+                let mut c = [0u8; 1];
+                while let Ok(1) = fd::read(a_r, &mut c) {
+                    if fd::write(b_w, &c) != Ok(1) {
+                        break;
+                    }
                 }
+                process::exit(0)
             }
-            process::exit(0)
+            Fork::Parent(_) => close_all(&[a_r, b_w]),
         }
-        Fork::Parent(_) => close_all(&[a_r, b_w]),
+        Ok(PingPong {
+            to_child: a_w,
+            from_child: b_r,
+            byte: [b'x'],
+        })
     }
-    let mut c = [b'x'; 1];
-    let trip = |c: &mut [u8; 1]| -> Result<u64, String> {
+
+    /// One timed round trip.
+    pub(crate) fn trip(&mut self) -> Result<u64, String> {
         let t0 = tsc();
-        if fd::write(a_w, c) != Ok(1) || fd::read(b_r, c) != Ok(1) {
+        if fd::write(self.to_child, &self.byte) != Ok(1)
+            || fd::read(self.from_child, &mut self.byte) != Ok(1)
+        {
             return Err("round trip failed".to_string());
         }
         Ok(tsc() - t0)
-    };
+    }
+
+    /// Closes the pipes and reaps the child.
+    pub(crate) fn finish(self) -> Result<(), String> {
+        close_all(&[self.to_child, self.from_child]);
+        reap()
+    }
+}
+
+/// (d) two pipes, the child echoes; 100 warm-ups, 1000 timed round trips.
+fn pipe_rtt(name: &str) -> Result<(), String> {
+    let mut s = samples(1000);
+    let mut pp = PingPong::start()?;
     let mut run = || -> Result<(), String> {
         for _ in 0..100 {
-            trip(&mut c)?;
+            pp.trip()?;
         }
         for _ in 0..1000 {
-            s.push(trip(&mut c)?);
+            s.push(pp.trip()?);
         }
         Ok(())
     };
     let r = run();
-    close_all(&[a_w, b_r]);
-    let reaped = reap();
+    let reaped = pp.finish();
     r?;
     reaped?;
     report(name, &Summary::of(&mut s), "");

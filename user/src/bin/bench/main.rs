@@ -19,6 +19,9 @@
 //! `pipe_tput_512`, `pipe_tput_4096`, `file_small`,
 //! `scale_{sleep,yield,compute}_{1,cpus}`; the container ones (see
 //! `containers.rs`): `ctr_cycle`, `ls_host_100`, `ls_merged_100`, `copy_up_1m`.
+//! `traced_null_syscall` and `traced_pipe_rtt` each print an `untraced_`
+//! and a `traced_` row, timed in alternating blocks of one boot (see
+//! `trace_cost.rs`).
 // No host tests here: `cargo test`/`clippy --all-targets` build an empty crate.
 #![cfg(not(test))]
 #![no_std]
@@ -28,6 +31,7 @@ mod benches;
 mod containers;
 mod sched;
 mod stats;
+mod trace_cost;
 
 use ulib::prelude::*;
 
