@@ -42,6 +42,21 @@ fn recorded(cpus: usize) -> Result<(), TestFailure> {
         out.contains("tracework: done") && out.contains("bytes out of the trace serial port"),
         || format!("perf record printed {out:?}"),
     )?;
+    // perf stat's exact counters: the same workload, the same counts.
+    let stat = sh.run("perf stat tracework", CMD)?;
+    let total = |name: &str| -> Option<u64> {
+        let line = stat
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))?;
+        line.split_whitespace().last()?.parse().ok()
+    };
+    let forks = (1 + MEMBERS + MEMBERS * FORKS_PER_MEMBER) as u64;
+    sh.qemu.ensure(
+        total("fork") == Some(forks)
+            && total("exit") == Some(forks)
+            && total("container") == Some(6),
+        || format!("perf stat printed {stat:?}"),
+    )?;
     let image = sh.power_off_clean("perf record")?;
     let bytes = std::fs::read(&serial).map_err(|e| fail(format!("{}: {e}", serial.display())))?;
     let _ = std::fs::remove_file(&serial);
@@ -100,18 +115,54 @@ fn recorded(cpus: usize) -> Result<(), TestFailure> {
     if nops != MEMBERS * FORKS_PER_MEMBER {
         return Err(fail(format!("{nops} execs of a process named nop")));
     }
-    for name in ["tw-light", "tw-heavy"] {
-        if !d.containers.iter().any(|c| dump::name_str(&c.name) == name) {
-            // Destroyed before the dump: named only if still listed; the
-            // records still carry their ids.
-            let ids: Vec<i32> = r
+    // Both containers are named (destroyed before the dump, so from the
+    // kernel's note at their destruction), with their weights.
+    for (name, weight) in [("tw-light", 100), ("tw-heavy", 200)] {
+        if !d
+            .containers
+            .iter()
+            .any(|c| dump::name_str(&c.name) == name && c.weight == weight)
+        {
+            return Err(fail(format!(
+                "no {name} of weight {weight}: {:?}",
+                d.containers
+            )));
+        }
+    }
+    // Version 2's exact counts: with nothing dropped, they are the kept
+    // records, event by event and CPU by CPU.
+    if d.counts.len() != cpus {
+        return Err(fail(format!("{} CPUs of event counts", d.counts.len())));
+    }
+    for (c, counts) in d.cpus.iter().zip(&d.counts) {
+        for (e, &n) in counts.produced.iter().enumerate() {
+            let kept = r
                 .iter()
-                .filter(|x| x.event == event::CONTAINER && x.a == ctr_op::CREATE)
-                .map(|x| x.b as i32)
-                .collect();
-            if ids.len() != 2 {
-                return Err(fail(format!("container ids {ids:?}")));
+                .filter(|x| u32::from(x.cpu) == c.cpu && usize::from(x.event) == e)
+                .count() as u64;
+            if n != kept {
+                return Err(fail(format!(
+                    "cpu {}: {n} {} records counted, {kept} kept",
+                    c.cpu,
+                    event::name(e as u16)
+                )));
             }
+        }
+    }
+    // The scheduler's usage names both containers (destroyed by then) and
+    // the host, each with time and switches.
+    let created: Vec<i32> = r
+        .iter()
+        .filter(|x| x.event == event::CONTAINER && x.a == ctr_op::CREATE)
+        .map(|x| x.b as i32)
+        .collect();
+    for id in created.iter().copied().chain([0]) {
+        if !d
+            .usage
+            .iter()
+            .any(|u| u.id == id && u.cycles > 0 && u.switches > 0)
+        {
+            return Err(fail(format!("no usage of container {id}: {:?}", d.usage)));
         }
     }
     let rep = berth_trace::report::compute(&d);

@@ -3,7 +3,7 @@
 //! `tools/trace` reads. All integers little-endian; every struct here is
 //! `repr(C)` with no padding, so a dump is these structs laid end to end.
 //!
-//! # Dump layout (version 1)
+//! # Dump layout (version 2)
 //! ```text
 //! DumpHeader                      (64 bytes)
 //! CpuSummary × header.cpus        (32 bytes each)
@@ -11,14 +11,22 @@
 //!                                  each CPU's oldest first)
 //! ProcName × header.procs         (32 bytes each)
 //! CtrName × header.containers     (32 bytes each)
+//! -- version 2 on: exact counts, whatever the rings overwrote --
+//! DumpTail                        (32 bytes)
+//! EventCounts × header.cpus       (128 bytes each, in CpuSummary order)
+//! CtrUsage × tail.usages          (32 bytes each)
+//! LockName × tail.locks           (32 bytes each)
 //! ```
-//! A reader refuses a dump whose magic differs, whose version is newer
-//! than it knows, or that is shorter than its header says.
+//! Version 1 is the same without the tail. A reader refuses a dump whose
+//! magic differs, whose version is newer than it knows, or that is shorter
+//! than its header (or tail) says. `berth-tracefmt` reads and writes it.
 
 /// The first eight bytes of a dump.
 pub const DUMP_MAGIC: [u8; 8] = *b"BERTHTRC";
 /// The layout described above.
-pub const DUMP_VERSION: u32 = 1;
+pub const DUMP_VERSION: u32 = 2;
+/// The first version with a [`DumpTail`].
+pub const DUMP_VERSION_TAIL: u32 = 2;
 
 /// Where the TSC frequency in a dump came from (the kernel's `tsc::TscSource`).
 pub mod tsc_source {
@@ -128,8 +136,8 @@ pub mod event {
     /// `b` = the container's id.
     pub const CONTAINER: u16 = 11;
     /// A spinlock was spun on for longer than the threshold: `a` = the
-    /// lock's name index in the kernel's lock list (or `u32::MAX`), `b` =
-    /// cycles spun.
+    /// lock's index in the dump's [`super::LockName`] table (`u32::MAX`:
+    /// the kernel's table of lock names was full), `b` = cycles spun.
     pub const SPIN: u16 = 12;
     /// Largest event number.
     pub const LAST: u16 = SPIN;
@@ -204,4 +212,63 @@ const _: () = {
     assert!(core::mem::size_of::<Record>() == 32);
     assert!(core::mem::size_of::<ProcName>() == 32);
     assert!(core::mem::size_of::<CtrName>() == 32);
+};
+
+/// What follows the name tables from version 2 on.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DumpTail {
+    /// Entries in the [`CtrUsage`] table.
+    pub usages: u32,
+    /// Entries in the [`LockName`] table.
+    pub locks: u32,
+    pub _reserved: [u64; 3],
+}
+
+/// Slots of [`EventCounts`]: one per event number, room to grow.
+pub const EVENT_SLOTS: usize = 16;
+const _: () = assert!((event::LAST as usize) < EVENT_SLOTS);
+
+/// One CPU's records produced during the recording, per event number
+/// (index = event): kept or overwritten, so exact however full the ring
+/// got. They sum to the CPU's `CpuSummary.produced`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EventCounts {
+    pub produced: [u64; EVENT_SLOTS],
+}
+
+/// A container's CPU time during the recording, from the scheduler's own
+/// accounting (its slices, in TSC cycles, and how often one of its
+/// processes was switched in), whatever the rings kept. Every container
+/// that ran is listed, including one destroyed before the dump.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CtrUsage {
+    pub id: i32,
+    pub _pad: u32,
+    pub cycles: u64,
+    pub switches: u64,
+    pub _reserved: u64,
+}
+
+/// A spinlock's name, for [`event::SPIN`] records' `a`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LockName {
+    pub index: u32,
+    pub _pad: u32,
+    pub name: [u8; NAME_LEN],
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<DumpHeader>() == 64);
+    assert!(core::mem::size_of::<CpuSummary>() == 32);
+    assert!(core::mem::size_of::<Record>() == 32);
+    assert!(core::mem::size_of::<ProcName>() == 32);
+    assert!(core::mem::size_of::<CtrName>() == 32);
+    assert!(core::mem::size_of::<DumpTail>() == 32);
+    assert!(core::mem::size_of::<EventCounts>() == 128);
+    assert!(core::mem::size_of::<CtrUsage>() == 32);
+    assert!(core::mem::size_of::<LockName>() == 32);
 };

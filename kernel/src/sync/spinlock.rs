@@ -93,7 +93,8 @@ impl<T> SpinLock<T> {
             let spun = crate::arch::x86_64::cpu::rdtsc().wrapping_sub(t0);
             if spun > LONG_SPIN_CYCLES {
                 let pid = crate::proc::sched::current_pid().unwrap_or(-1);
-                crate::trace::emit(berth_abi::trace::event::SPIN, pid, -1, u32::MAX, spun);
+                let lock = crate::trace::lock_index(self.name);
+                crate::trace::emit(berth_abi::trace::event::SPIN, pid, -1, lock, spun);
             }
         }
     }

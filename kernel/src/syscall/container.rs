@@ -64,7 +64,15 @@ fn traced(ctx: &Ctx, op: u32, id: i32) {
 
 pub fn destroy_container(ctx: &mut Ctx) -> Result<i64, Errno> {
     let id = ctx.arg_i32(0);
+    // Named in a recording's dump, which lists only live containers.
+    let named = usize::try_from(id)
+        .ok()
+        .filter(|_| crate::trace::on(event::CONTAINER))
+        .and_then(crate::container::lookup);
     manage::destroy(&ctx.proc, id)?;
+    if let Some(c) = named {
+        crate::trace::note_destroyed(&c);
+    }
     traced(ctx, ctr_op::DESTROY, id);
     Ok(0)
 }

@@ -4,15 +4,19 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
+use berth_abi::container::MAX_CONTAINERS;
 use berth_abi::errno::Errno;
 use berth_abi::trace::{
-    event, CpuSummary, CtrName, DumpHeader, ProcName, Record, DUMP_MAGIC, DUMP_VERSION, NAME_LEN,
+    event, CpuSummary, CtrName, CtrUsage, DumpHeader, EventCounts, LockName, ProcName, Record,
+    DUMP_MAGIC, DUMP_VERSION, EVENT_SLOTS, NAME_LEN,
 };
+use berth_tracefmt::Contents;
 use crossbeam_utils::CachePadded;
+use spin::Once;
 
-use super::dump::{self, Contents};
 use super::ring::Ring;
 use crate::arch::x86_64::{cpu, percpu, tsc};
+use crate::container::Container;
 use crate::param::MAX_CPUS;
 use crate::sync::SpinLock;
 
@@ -41,6 +45,9 @@ const _: () = assert!(core::mem::size_of::<Control>() == 4096);
 struct CpuRings {
     records: Ring,
     names: Ring,
+    /// Records produced per event number (the dump's `EventCounts`):
+    /// written by the owner CPU only, with interrupts off, as `produced`.
+    counts: [AtomicU64; EVENT_SLOTS],
 }
 
 static CONTROL: Control = Control {
@@ -50,6 +57,7 @@ static CONTROL: Control = Control {
         CachePadded::new(CpuRings {
             records: Ring::unallocated(),
             names: Ring::unallocated(),
+            counts: [const { AtomicU64::new(0) }; EVENT_SLOTS],
         })
     }; MAX_CPUS],
 };
@@ -61,11 +69,21 @@ enum State {
     Stopped,
 }
 
+/// Container ids a usage table covers (the scheduler's groups).
+const GROUPS: usize = MAX_CONTAINERS + 1;
+
 struct Session {
     state: State,
     mask: u64,
+    filter: i32,
     start_tsc: u64,
     stop_tsc: u64,
+    /// Each group's (cycles, switches) from the scheduler at the start,
+    /// then, once stopped, what they grew by.
+    usage: [(u64, u64); GROUPS],
+    /// Containers destroyed while recording, named for the dump (which
+    /// lists the live ones itself).
+    gone: Vec<CtrName>,
 }
 
 static SESSION: SpinLock<Session> = SpinLock::new(
@@ -73,6 +91,9 @@ static SESSION: SpinLock<Session> = SpinLock::new(
     Session {
         state: State::Never,
         mask: 0,
+        filter: -1,
+        usage: [(0, 0); GROUPS],
+        gone: Vec::new(),
         start_tsc: 0,
         stop_tsc: 0,
     },
@@ -140,9 +161,15 @@ fn write(ev: u16, pid: i32, container: i32, a: u32, b: u64, tsc: Option<u64>, ir
     // The ring looks at the mask again once it is marked busy, so a stop
     // either sees it busy (and waits) or it sees the stop (and drops the
     // record).
-    CONTROL.cpus[me]
+    let ring = &CONTROL.cpus[me];
+    if ring
         .records
-        .push_if(&r, || CONTROL.mask.load(Ordering::SeqCst) != 0);
+        .push_if(&r, || CONTROL.mask.load(Ordering::SeqCst) != 0)
+    {
+        // The owner's own counter, interrupts off: no read-modify-write.
+        let n = &ring.counts[usize::from(ev) % EVENT_SLOTS];
+        n.store(n.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
     if toggled {
         cpu::enable_interrupts();
     }
@@ -196,10 +223,18 @@ pub fn start(events: u64, cid: i32) -> Result<(), Errno> {
     for r in &CONTROL.cpus {
         r.records.clear();
         r.names.clear();
+        for n in &r.counts {
+            n.store(0, Ordering::Relaxed);
+        }
     }
     CONTROL.filter.store(cid, Ordering::Relaxed);
     s.state = State::Running;
     s.mask = mask;
+    s.filter = cid;
+    s.gone.clear();
+    for (id, u) in s.usage.iter_mut().enumerate() {
+        *u = crate::proc::sched::group_counts(id as i32);
+    }
     s.start_tsc = cpu::rdtsc();
     CONTROL.mask.store(mask, Ordering::SeqCst);
     Ok(())
@@ -220,6 +255,11 @@ pub fn stop() -> Result<(), Errno> {
     }
     s.state = State::Stopped;
     s.stop_tsc = cpu::rdtsc();
+    for (id, u) in s.usage.iter_mut().enumerate() {
+        let (cycles, switches) = crate::proc::sched::group_counts(id as i32);
+        // A group reused by a new container restarts its counts.
+        *u = (cycles.saturating_sub(u.0), switches.saturating_sub(u.1));
+    }
     Ok(())
 }
 
@@ -233,10 +273,26 @@ pub fn dump() -> Result<Vec<u8>, Errno> {
         State::Stopped => {}
     }
     let (mask, start_tsc, stop_tsc) = (s.mask, s.start_tsc, s.stop_tsc);
+    let usage: Vec<CtrUsage> = s
+        .usage
+        .iter()
+        .enumerate()
+        .filter(|&(id, &(cycles, switches))| {
+            (cycles, switches) != (0, 0) && (s.filter < 0 || id as i32 == s.filter)
+        })
+        .map(|(id, &(cycles, switches))| CtrUsage {
+            id: id as i32,
+            cycles,
+            switches,
+            ..CtrUsage::default()
+        })
+        .collect();
+    let gone = s.gone.clone();
     drop(s);
     let rings = &CONTROL.cpus;
     let cpus = percpu::online_count().clamp(1, rings.len());
     let mut summaries = Vec::with_capacity(cpus);
+    let mut counts = Vec::with_capacity(cpus);
     let mut records = Vec::with_capacity(cpus);
     let mut procs: Vec<ProcName> = Vec::new();
     for (i, r) in rings[..cpus].iter().enumerate() {
@@ -247,6 +303,9 @@ pub fn dump() -> Result<Vec<u8>, Errno> {
             produced,
             kept,
             dropped,
+        });
+        counts.push(EventCounts {
+            produced: core::array::from_fn(|e| r.counts[e].load(Ordering::Relaxed)),
         });
         records.push(r.records.records().collect::<Vec<_>>());
         for n in r.names.names() {
@@ -286,20 +345,15 @@ pub fn dump() -> Result<Vec<u8>, Errno> {
             },
         );
     }
-    let mut containers = Vec::new();
-    for c in core::iter::once(crate::container::host().clone()).chain(crate::container::all()) {
-        let mut name = [0u8; NAME_LEN];
-        let n = c.name.iter().position(|&b| b == 0).unwrap_or(c.name.len());
-        let len = n.min(NAME_LEN);
-        name[..len].copy_from_slice(&c.name[..len]);
-        if c.id == 0 {
-            name[..4].copy_from_slice(b"host");
+    let mut containers: Vec<CtrName> = core::iter::once(crate::container::host().clone())
+        .chain(crate::container::all())
+        .map(|c| ctr_name(&c))
+        .collect();
+    // A destroyed container's id may be taken again: the live one wins.
+    for g in gone {
+        if !containers.iter().any(|c| c.id == g.id) {
+            containers.push(g);
         }
-        containers.push(CtrName {
-            id: c.id,
-            weight: c.limits().cpu_weight,
-            name,
-        });
     }
     let header = DumpHeader {
         magic: DUMP_MAGIC,
@@ -314,13 +368,50 @@ pub fn dump() -> Result<Vec<u8>, Errno> {
         containers: containers.len() as u32,
         event_mask: mask,
     };
-    Ok(dump::encode(&Contents {
+    let locks = lock_names();
+    let contents = Contents {
         header,
         cpus: &summaries,
         records: &records,
         procs: &procs,
         containers: &containers,
-    }))
+        counts: &counts,
+        usage: &usage,
+        locks: &locks,
+    };
+    let mut out = Vec::new();
+    out.try_reserve_exact(berth_tracefmt::size(&contents))
+        .map_err(|_| Errno::ENOMEM)?;
+    berth_tracefmt::encode(&contents, &mut |b| out.extend_from_slice(b));
+    Ok(out)
+}
+
+fn ctr_name(c: &Container) -> CtrName {
+    let mut name = [0u8; NAME_LEN];
+    if c.id == 0 {
+        name[..4].copy_from_slice(b"host");
+    } else {
+        let n = c.name.iter().position(|&b| b == 0).unwrap_or(c.name.len());
+        let len = n.min(NAME_LEN);
+        name[..len].copy_from_slice(&c.name[..len]);
+    }
+    CtrName {
+        id: c.id,
+        weight: c.limits().cpu_weight,
+        name,
+    }
+}
+
+/// Remembers container `c`, about to be destroyed, for the dump of the
+/// recording in progress (if any).
+pub fn note_destroyed(c: &Container) {
+    if cfg!(feature = "no-trace-probes") || CONTROL.mask.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let mut s = SESSION.lock();
+    if s.state == State::Running && s.gone.try_reserve(1).is_ok() {
+        s.gone.push(ctr_name(c));
+    }
 }
 
 /// Keeps the last name seen for each pid.
@@ -329,4 +420,38 @@ fn remember(procs: &mut Vec<ProcName>, n: ProcName) {
         Some(p) => *p = n,
         None => procs.push(n),
     }
+}
+
+/// Names of locks spun on (the SPIN records' `a` indexes it), filled in
+/// as locks are first reported: a slot is set once, lock-free, and a name
+/// keeps its index for the kernel's lifetime.
+static LOCK_NAMES: [Once<&'static str>; 64] = [const { Once::new() }; 64];
+
+/// `name`'s index in the lock-name table (`u32::MAX` when it is full).
+pub fn lock_index(name: &'static str) -> u32 {
+    for (i, slot) in LOCK_NAMES.iter().enumerate() {
+        // The first caller on a free slot fills it; a loser moves on.
+        if *slot.call_once(|| name) == name {
+            return i as u32;
+        }
+    }
+    u32::MAX
+}
+
+fn lock_names() -> Vec<LockName> {
+    LOCK_NAMES
+        .iter()
+        .enumerate()
+        .filter_map(|(i, slot)| {
+            let n = slot.get()?;
+            let mut name = [0u8; NAME_LEN];
+            let len = n.len().min(NAME_LEN);
+            name[..len].copy_from_slice(&n.as_bytes()[..len]);
+            Some(LockName {
+                index: i as u32,
+                _pad: 0,
+                name,
+            })
+        })
+        .collect()
 }

@@ -1,7 +1,8 @@
 //! Tracing: per-CPU rings of TSC-stamped records (`ring.rs`), the probes
 //! that fill them, the control calls (`trace_start` / `trace_stop` /
-//! `trace_dump`), and the dump (`dump.rs`, the layout of
-//! `berth_abi::trace`).
+//! `trace_dump`), and the dump (the layout of `berth_abi::trace`,
+//! written by `berth-tracefmt`, the codec `perf` and the host tool read
+//! it with).
 //!
 //! **Probes.** A probe site reads one word: `if trace::on(event) { ... }`
 //! is a relaxed load of the enabled-event mask and a branch, so a kernel
@@ -36,9 +37,14 @@
 //! by its exec, or, for a child that never exec'd, by its parent's name
 //! (from the fork records, in time order), then by every live process's
 //! name, so the host tool names processes that exited during the
-//! recording too; and it lists every container.
+//! recording too; and it lists every container, and the locks of spin
+//! records (a table filled as locks are first reported).
+//!
+//! **Counts.** Besides the rings, each CPU counts the records it produced
+//! per event, and the scheduler's own per-container cycles and switches
+//! are read at start and stop: a dump (version 2) carries both, exact
+//! however much the rings overwrote, for `perf stat` and the report.
 
-pub mod dump;
 pub mod ring;
 
 #[cfg(target_os = "none")]

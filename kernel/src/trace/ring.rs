@@ -127,8 +127,8 @@ impl Ring {
     /// (both SeqCst) knows no push is left to land (Dekker's pattern on
     /// the switch and `busy`).
     #[inline(always)]
-    pub fn push_if(&self, r: &Record, still_on: impl FnOnce() -> bool) {
-        self.push_words(pack(r), still_on);
+    pub fn push_if(&self, r: &Record, still_on: impl FnOnce() -> bool) -> bool {
+        self.push_words(pack(r), still_on)
     }
 
     /// Appends name `n` (a name ring), as [`Ring::push_if`].
@@ -142,14 +142,15 @@ impl Ring {
     }
 
     #[inline(always)]
-    fn push_words(&self, words: [u64; WORDS], still_on: impl FnOnce() -> bool) {
+    /// Whether the entry landed.
+    fn push_words(&self, words: [u64; WORDS], still_on: impl FnOnce() -> bool) -> bool {
         let Some(slots) = self.slots.get() else {
-            return;
+            return false;
         };
         self.busy.store(true, Ordering::SeqCst);
         if !still_on() {
             self.busy.store(false, Ordering::Release);
-            return;
+            return false;
         }
         let n = self.produced.load(Ordering::Relaxed);
         let slot = &slots[n as usize & (slots.len() - 1)];
@@ -158,6 +159,7 @@ impl Ring {
         }
         self.produced.store(n + 1, Ordering::Release);
         self.busy.store(false, Ordering::Release);
+        true
     }
 
     /// Whether a push is in progress (checked by the stopper).

@@ -5,7 +5,7 @@
 use crate::dump::{cycles_to_ns, name_str, Dump};
 use crate::model::{self, Model, IDLE};
 use berth_abi::syscall::TABLE;
-use berth_abi::trace::tsc_source;
+use berth_abi::trace::{event, tsc_source};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -91,6 +91,35 @@ pub struct CtrShare {
     pub busy_ns: u64,
     /// Its CPU time over all CPUs' busy time.
     pub busy_pct: f64,
+    /// The scheduler's own figures for the recording (a version 2 dump):
+    /// CPU time, its share of all containers', and switches in. Exact
+    /// however much the rings overwrote.
+    pub sched: Option<SchedUsage>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SchedUsage {
+    pub ns: u64,
+    pub pct: f64,
+    pub switches: u64,
+}
+
+/// One event's records produced (kept or overwritten), per CPU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventFigures {
+    pub event: u16,
+    pub name: &'static str,
+    pub per_cpu: Vec<u64>,
+    pub total: u64,
+}
+
+/// Long spins on one lock (from the kept spin records).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpinFigures {
+    pub lock: String,
+    pub count: usize,
+    pub total_ns: u64,
+    pub max_ns: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,14 +162,14 @@ pub struct Report {
     /// At most ten, most CPU time first (pid breaks ties).
     pub top: Vec<ProcTime>,
     pub dropped: u64,
+    /// Exact counts per event (empty for a version 1 dump).
+    pub events: Vec<EventFigures>,
+    /// Most time spun first.
+    pub spins: Vec<SpinFigures>,
 }
 
 pub fn source_name(s: u32) -> &'static str {
-    match s {
-        tsc_source::PIT => "PIT calibration",
-        tsc_source::CPUID => "CPUID",
-        _ => "guess",
-    }
+    tsc_source::name(s)
 }
 
 /// A system call's name from the ABI table (`#n` if unknown).
@@ -206,6 +235,11 @@ pub fn compute_with(d: &Dump, m: &Model) -> Report {
         .fold(0u64, |s, c| s.saturating_add(u64::from(c.weight)));
     let mut ids: Vec<i32> = d.containers.iter().map(|c| c.id).collect();
     ids.extend(by_ctr.keys().copied().filter(|&id| id != IDLE));
+    ids.extend(d.usage.iter().map(|u| u.id));
+    let sched_total = d
+        .usage
+        .iter()
+        .fold(0u64, |s, u| s.saturating_add(ns(u.cycles)));
     ids.sort_unstable();
     ids.dedup();
     let containers = ids
@@ -223,9 +257,56 @@ pub fn compute_with(d: &Dump, m: &Model) -> Report {
                 weight_pct: pct(entry.map_or(0, |c| u64::from(c.weight)), weight_sum),
                 busy_ns,
                 busy_pct: pct(busy_ns, total_busy),
+                sched: (!d.usage.is_empty()).then(|| {
+                    let u = d.usage.iter().find(|u| u.id == id);
+                    let t = u.map_or(0, |u| ns(u.cycles));
+                    SchedUsage {
+                        ns: t,
+                        pct: pct(t, sched_total),
+                        switches: u.map_or(0, |u| u.switches),
+                    }
+                }),
             }
         })
         .collect();
+
+    let events = (1..=event::LAST)
+        .filter_map(|e| {
+            let per_cpu: Vec<u64> = d
+                .counts
+                .iter()
+                .map(|c| c.produced[usize::from(e)])
+                .collect();
+            let total = per_cpu.iter().fold(0u64, |s, &n| s.saturating_add(n));
+            (total > 0).then(|| EventFigures {
+                event: e,
+                name: event::name(e),
+                per_cpu,
+                total,
+            })
+        })
+        .collect();
+
+    let mut by_lock: BTreeMap<u32, (usize, u64, u64)> = BTreeMap::new();
+    for r in d.records.iter().filter(|r| r.event == event::SPIN) {
+        let e = by_lock.entry(r.a).or_default();
+        let t = ns(r.b);
+        *e = (e.0 + 1, e.1.saturating_add(t), e.2.max(t));
+    }
+    let mut spins: Vec<SpinFigures> = by_lock
+        .into_iter()
+        .map(|(index, (count, total_ns, max_ns))| SpinFigures {
+            lock: d
+                .locks
+                .iter()
+                .find(|l| l.index == index)
+                .map_or_else(|| format!("lock #{index}"), |l| name_str(&l.name)),
+            count,
+            total_ns,
+            max_ns,
+        })
+        .collect();
+    spins.sort_by(|a, b| b.total_ns.cmp(&a.total_ns).then(a.lock.cmp(&b.lock)));
 
     let wakeup = Latency::of(m.wakeups.iter().map(|w| ns(w.cycles())).collect());
     let mut wk: BTreeMap<i32, Vec<u64>> = BTreeMap::new();
@@ -280,6 +361,8 @@ pub fn compute_with(d: &Dump, m: &Model) -> Report {
         wakeup_by_ctr,
         syscalls,
         top,
+        events,
+        spins,
     }
 }
 
@@ -355,15 +438,40 @@ pub fn render(r: &Report) -> String {
         r.switches, r.dropped
     );
 
+    if !r.events.is_empty() {
+        let _ = writeln!(out, "\nEvents (every record produced, kept or overwritten)");
+        let _ = write!(out, "  {:<14}", "event");
+        for c in &r.per_cpu {
+            let _ = write!(out, " {:>9}", format!("cpu{}", c.cpu));
+        }
+        let _ = writeln!(out, " {:>10}", "total");
+        for e in &r.events {
+            let _ = write!(out, "  {:<14}", e.name);
+            for n in &e.per_cpu {
+                let _ = write!(out, " {n:>9}");
+            }
+            let _ = writeln!(out, " {:>10}", e.total);
+        }
+    }
+
     let _ = writeln!(out, "\nContainers (share of busy CPU time vs weight share)");
-    let _ = writeln!(
+    let sched = r.containers.iter().any(|c| c.sched.is_some());
+    let _ = write!(
         out,
         "  {:>4} {:<16} {:>7} {:>9} {:>12} {:>8}",
         "id", "name", "weight", "weight %", "cpu ms", "cpu %"
     );
+    if sched {
+        let _ = write!(
+            out,
+            " {:>12} {:>8} {:>9}",
+            "sched ms", "sched %", "switches"
+        );
+    }
+    let _ = writeln!(out);
     for c in &r.containers {
         let weight = c.weight.map_or_else(|| "-".into(), |w| w.to_string());
-        let _ = writeln!(
+        let _ = write!(
             out,
             "  {:>4} {:<16} {:>7} {:>9.1} {:>12} {:>8.1}",
             c.id,
@@ -372,6 +480,16 @@ pub fn render(r: &Report) -> String {
             c.weight_pct,
             ms(c.busy_ns),
             c.busy_pct
+        );
+        if let Some(u) = &c.sched {
+            let _ = write!(out, " {:>12} {:>8.1} {:>9}", ms(u.ns), u.pct, u.switches);
+        }
+        let _ = writeln!(out);
+    }
+    if sched {
+        let _ = writeln!(
+            out,
+            "  (cpu: from the kept switch records; sched: the scheduler's own accounting)"
         );
     }
 
@@ -401,6 +519,25 @@ pub fn render(r: &Report) -> String {
             us(s.p99_ns),
             us(s.max_ns)
         );
+    }
+
+    if !r.spins.is_empty() {
+        let _ = writeln!(out, "\nLong spinlock spins (µs)");
+        let _ = writeln!(
+            out,
+            "  {:<20} {:>7} {:>10} {:>9}",
+            "lock", "count", "total", "max"
+        );
+        for s in &r.spins {
+            let _ = writeln!(
+                out,
+                "  {:<20} {:>7} {:>10} {:>9}",
+                s.lock,
+                s.count,
+                us(s.total_ns),
+                us(s.max_ns)
+            );
+        }
     }
 
     let _ = writeln!(out, "\nTop processes by CPU time");

@@ -165,6 +165,7 @@ pub fn dump() -> Dump {
                 name: name_bytes(name),
             })
             .collect(),
+        ..Dump::default()
     };
     d.fix_counts();
     d

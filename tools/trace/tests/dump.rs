@@ -3,7 +3,7 @@
 mod common;
 
 use berth_abi::trace::{DUMP_MAGIC, DUMP_VERSION};
-use berth_trace::dump::{encode, parse, Dump, DumpError, HEADER_LEN};
+use berth_trace::dump::{encode, parse, Dump, DumpError, COUNTS_LEN, HEADER_LEN, TAIL_LEN};
 use berth_trace::{chrome, model, perfetto, report, svg, synth};
 
 #[test]
@@ -13,8 +13,23 @@ fn round_trip() {
         assert_eq!(
             bytes.len(),
             64 + 32 * (d.cpus.len() + d.records.len() + d.procs.len() + d.containers.len())
+                + TAIL_LEN
+                + COUNTS_LEN * d.cpus.len()
+                + 32 * (d.usage.len() + d.locks.len())
         );
         assert_eq!(parse(&bytes).unwrap(), d);
+        // A version 1 dump: the same without the tail.
+        let mut v1 = d.clone();
+        v1.header.version = 1;
+        v1.counts.clear();
+        v1.usage.clear();
+        v1.locks.clear();
+        let bytes = encode(&v1);
+        assert_eq!(
+            bytes.len(),
+            64 + 32 * (d.cpus.len() + d.records.len() + d.procs.len() + d.containers.len())
+        );
+        assert_eq!(parse(&bytes).unwrap(), v1);
     }
 }
 
@@ -83,10 +98,10 @@ fn newer_version() {
     let mut d = common::hand_dump();
     d.header.version = DUMP_VERSION + 1;
     let e = parse(&encode(&d)).unwrap_err();
-    assert_eq!(e, DumpError::TooNew { version: 2 });
+    assert_eq!(e, DumpError::TooNew { version: 3 });
     assert_eq!(
         e.to_string(),
-        "made by a newer berth: version 2, this tool reads up to 1"
+        "made by a newer berth: version 3, this tool reads up to 2"
     );
 }
 
@@ -95,11 +110,16 @@ fn truncated_sections() {
     let d = common::hand_dump();
     let b = encode(&d);
     let records = d.records.len();
+    // The tail: its 32 bytes, two CPUs' counts, no usage, no locks.
+    let tail = TAIL_LEN + 2 * COUNTS_LEN;
+    let names_end = b.len() - tail;
     let cases = [
         (HEADER_LEN + 10, "CPU summary", 64, 10),
         (HEADER_LEN + 64 + 31, "record", 32 * records as u128, 31),
-        (b.len() - 32 * 3 - 1, "process name", 96, 95),
-        (b.len() - 1, "container name", 96, 95),
+        (names_end - 32 * 3 - 1, "process name", 96, 95),
+        (names_end - 1, "container name", 96, 95),
+        (names_end + 31, "tail", 32, 31),
+        (b.len() - 1, "event count", 256, 255),
     ];
     for (len, section, expected, present) in cases {
         let e = parse(&b[..len]).unwrap_err();
@@ -178,7 +198,7 @@ fn random_bytes_never_panic() {
         // counts, to reach the later checks.
         if i.is_multiple_of(2) && b.len() >= HEADER_LEN {
             b[..8].copy_from_slice(&DUMP_MAGIC);
-            b[8..12].copy_from_slice(&1u32.to_le_bytes());
+            b[8..12].copy_from_slice(&(1 + (i / 2) % 2).to_le_bytes());
             b[12..16].copy_from_slice(&((n.next() % 4) as u32).to_le_bytes());
             b[48..52].copy_from_slice(&((n.next() % 4) as u32).to_le_bytes());
             b[52..56].copy_from_slice(&((n.next() % 4) as u32).to_le_bytes());

@@ -211,3 +211,105 @@ fn render_shows_the_figures() {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
 }
+
+/// The hand dump plus what a version 2 kernel adds: the scheduler's
+/// per-container figures, a lock name and two long spins on it (pid 2 on
+/// CPU 0 at 4.2 and 4.4 ms, 20 and 60 µs) and one on an unnamed lock.
+fn with_counts() -> berth_trace::dump::Dump {
+    use berth_abi::trace::{event, CtrUsage, LockName};
+    let mut d = hand_dump();
+    let spin = |tsc, lock, cycles| common::rec(0, S + tsc, 2, -1, event::SPIN, lock, cycles);
+    let at = d.records.iter().position(|r| r.cpu == 1).unwrap();
+    for (i, r) in [
+        spin(4_200 * US, 0, 20 * US),
+        spin(4_400 * US, 0, 60 * US),
+        spin(4_600 * US, 7, 5 * US),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        d.records.insert(at + i, r);
+    }
+    d.usage = vec![
+        CtrUsage {
+            id: 1,
+            cycles: 3 * MS,
+            switches: 1,
+            ..CtrUsage::default()
+        },
+        CtrUsage {
+            id: 2,
+            cycles: 9 * MS,
+            switches: 3,
+            ..CtrUsage::default()
+        },
+        // Destroyed before the dump: not in the name table.
+        CtrUsage {
+            id: 5,
+            cycles: 3 * MS,
+            switches: 2,
+            ..CtrUsage::default()
+        },
+    ];
+    d.locks = vec![LockName {
+        index: 0,
+        _pad: 0,
+        name: berth_trace::dump::name_bytes("run queue"),
+    }];
+    d.fix_counts();
+    d
+}
+
+#[test]
+fn exact_counts_usage_and_spins() {
+    use berth_abi::trace::event;
+    let d = with_counts();
+    // What the kernel writes is what the report reads.
+    let d = berth_trace::dump::parse(&berth_trace::dump::encode(&d)).unwrap();
+    let r = report::compute(&d);
+    let ev = |e| r.events.iter().find(|f| f.event == e).cloned().unwrap();
+    assert_eq!(ev(event::SPIN).per_cpu, [3, 0]);
+    assert_eq!(ev(event::SYSCALL_EXIT).per_cpu, [2, 4]);
+    assert_eq!(ev(event::SWITCH).total, 4);
+    // No event 0 row (the hand dump's dropped records are counted there).
+    assert!(r.events.iter().all(|e| e.event != 0));
+
+    let share = |id| r.containers.iter().find(|c| c.id == id).cloned().unwrap();
+    let u1 = share(1).sched.unwrap();
+    assert_eq!((u1.ns, u1.switches), (3 * MS, 1));
+    assert!(close(u1.pct, 20.0), "{}", u1.pct);
+    assert!(close(share(2).sched.unwrap().pct, 60.0));
+    let gone = share(5);
+    assert_eq!(gone.name, "?");
+    assert_eq!(gone.sched.unwrap().switches, 2);
+    // The host ran nothing by the scheduler's count.
+    assert_eq!(share(0).sched.unwrap().ns, 0);
+
+    assert_eq!(r.spins.len(), 2);
+    assert_eq!(
+        (r.spins[0].lock.as_str(), r.spins[0].count),
+        ("run queue", 2)
+    );
+    assert_eq!((r.spins[0].total_ns, r.spins[0].max_ns), (80 * US, 60 * US));
+    assert_eq!(r.spins[1].lock, "lock #7");
+
+    let text = report::render(&r);
+    for want in [
+        "Events (every record produced, kept or overwritten)",
+        "sched ms",
+        "Long spinlock spins",
+        "run queue",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    // A version 1 dump has none of it.
+    let text = report::render(&report::compute(&hand_dump_v1()));
+    assert!(!text.contains("Events (every") && !text.contains("sched ms"));
+}
+
+fn hand_dump_v1() -> berth_trace::dump::Dump {
+    let mut d = hand_dump();
+    d.header.version = 1;
+    d.counts.clear();
+    d
+}

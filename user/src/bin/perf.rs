@@ -8,7 +8,8 @@
 //!     the trace serial port
 //! perf stat [-c CID] CMD ARGS...
 //!     trace while CMD runs, then print per-CPU event counts and each
-//!     container's CPU cycles
+//!     container's CPU cycles and switches (exact counters from the dump,
+//!     however much the rings overwrote)
 //! perf dump [-s] [FILE]
 //!     write the last recording's dump to FILE (default perf.data), or
 //!     with -s to the trace serial port (COM2: `make qemu TRACE=path`
@@ -24,9 +25,10 @@
 #![no_std]
 #![no_main]
 
+use berth_tracefmt::DumpView;
 use ulib::abi::fcntl::{O_CREATE, O_TRUNC, O_WRONLY};
 use ulib::abi::fs::TRACE_SERIAL_MAJOR;
-use ulib::abi::trace::{event, DUMP_MAGIC};
+use ulib::abi::trace::{event, CtrName, CtrUsage, EventCounts};
 use ulib::fd;
 use ulib::prelude::*;
 use ulib::process::{self, Fork};
@@ -194,168 +196,93 @@ fn dump_to(file: &str) -> Result<(), Failure> {
     let written = fd::write_all(f, &bytes).map_err(|e| failed(file, e));
     let _ = fd::close(f);
     written?;
-    let d = Dump::parse(&bytes).ok_or_else(|| Failure::Failed(String::from("a malformed dump")))?;
+    let d = parsed(&bytes)?;
     let (kept, dropped) = d
         .cpus()
         .fold((0, 0), |(k, x), c| (k + c.kept, x + c.dropped));
     eprintln!(
         "perf: {kept} records from {} CPUs ({dropped} dropped) in {file} ({} bytes)",
-        d.ncpus,
+        d.header().cpus,
         bytes.len()
     );
     Ok(())
+}
+
+/// The dump, checked by the codec the host tool reads it with too.
+fn parsed(bytes: &[u8]) -> Result<DumpView<'_>, Failure> {
+    DumpView::parse(bytes).map_err(|e| Failure::Failed(format!("the dump: {e}")))
 }
 
 fn stat(args: &[&str]) -> Result<i32, Failure> {
     let o = options(args, false)?;
     let status = traced_run(&o)?;
     let bytes = trace::dump().map_err(|e| failed("trace_dump", e))?;
-    let d = Dump::parse(&bytes).ok_or_else(|| Failure::Failed(String::from("a malformed dump")))?;
-    print_stat(&d);
+    print_stat(&parsed(&bytes)?)?;
     Ok(status)
 }
 
-/// Just enough of a dump's decoding for `perf stat` and the summary line
-/// (the host tool `tools/trace` reads all of it).
-struct Dump<'a> {
-    bytes: &'a [u8],
-    ncpus: usize,
-    tsc_hz: u64,
-    start: u64,
-    stop: u64,
-}
-
-struct CpuCounts {
-    cpu: u32,
-    produced: u64,
-    kept: u64,
-    dropped: u64,
-}
-
-fn le64(b: &[u8], at: usize) -> u64 {
-    u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]))
-}
-
-fn le32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap_or([0; 4]))
-}
-
-impl<'a> Dump<'a> {
-    fn parse(bytes: &'a [u8]) -> Option<Dump<'a>> {
-        if bytes.len() < 64 || bytes[..8] != DUMP_MAGIC {
-            return None;
-        }
-        let d = Dump {
-            bytes,
-            ncpus: le32(bytes, 12) as usize,
-            tsc_hz: le64(bytes, 16).max(1),
-            start: le64(bytes, 32),
-            stop: le64(bytes, 40),
-        };
-        let records: u64 = d.cpus().map(|c| c.kept).sum();
-        let need = 64 + 32 * (d.ncpus as u64 + records);
-        (bytes.len() as u64 >= need).then_some(d)
+/// Per-CPU event counts and per-container CPU time, from the dump's exact
+/// counters (every record produced, and the scheduler's own accounting),
+/// not from the records the rings kept.
+fn print_stat(d: &DumpView) -> Result<(), Failure> {
+    let h = d.header();
+    if d.tail().is_none() {
+        return Err(Failure::Failed(String::from("a dump without counts")));
     }
-
-    fn cpus(&self) -> impl Iterator<Item = CpuCounts> + '_ {
-        (0..self.ncpus).map(|i| {
-            let at = 64 + 32 * i;
-            CpuCounts {
-                cpu: le32(self.bytes, at),
-                produced: le64(self.bytes, at + 8),
-                kept: le64(self.bytes, at + 16),
-                dropped: le64(self.bytes, at + 24),
-            }
-        })
-    }
-
-    /// `(cpu, tsc, pid, container, event, a, b)` of each record, CPU by CPU.
-    fn records(&self) -> impl Iterator<Item = (u16, u64, i32, i32, u16, u32, u64)> + '_ {
-        let total: u64 = self.cpus().map(|c| c.kept).sum();
-        let base = 64 + 32 * self.ncpus;
-        (0..total as usize).map(move |i| {
-            let at = base + 32 * i;
-            let b = self.bytes;
-            (
-                u16::from_le_bytes([b[at + 18], b[at + 19]]),
-                le64(b, at),
-                le32(b, at + 8) as i32,
-                le32(b, at + 12) as i32,
-                u16::from_le_bytes([b[at + 16], b[at + 17]]),
-                le32(b, at + 20),
-                le64(b, at + 24),
-            )
-        })
-    }
-}
-
-fn print_stat(d: &Dump) {
-    let secs = d.stop.saturating_sub(d.start) as f64 / d.tsc_hz as f64;
+    let hz = h.tsc_hz.max(1);
+    let secs = h.stop_tsc.saturating_sub(h.start_tsc) as f64 / hz as f64;
     println!(
         "perf stat: {:.3} s, {} CPUs, TSC {:.1} MHz",
         secs,
-        d.ncpus,
-        d.tsc_hz as f64 / 1e6
+        h.cpus,
+        hz as f64 / 1e6
     );
-    let events = event::LAST as usize + 1;
-    let mut counts = vec![vec![0u64; events]; d.ncpus];
-    // Cycles each container ran: from a switch in to the next switch out
-    // on the same CPU.
-    let mut running: Vec<Option<(u64, i32)>> = vec![None; d.ncpus];
-    let mut ctr_cycles: Vec<(i32, u64)> = Vec::new();
-    for (cpu, tsc, _pid, container, ev, a, b) in d.records() {
-        let c = cpu as usize;
-        if c >= d.ncpus {
-            continue;
-        }
-        if let Some(n) = counts[c].get_mut(ev as usize) {
-            *n += 1;
-        }
-        if ev == event::SWITCH {
-            if a == u32::MAX {
-                if let Some((t0, _)) = running[c].take() {
-                    add(&mut ctr_cycles, container, tsc.saturating_sub(t0));
-                }
-            } else {
-                running[c] = Some((tsc, b as u32 as i32));
-            }
-        }
-    }
+    let counts: Vec<EventCounts> = d.event_counts().collect();
     print!("{:>14}", "event");
     for c in d.cpus() {
         print!(" {:>9}", format!("cpu{}", c.cpu));
     }
-    println!();
-    for e in 1..events {
-        if counts.iter().all(|c| c[e] == 0) {
+    println!(" {:>10}", "total");
+    for e in 1..=event::LAST as usize {
+        let total: u64 = counts.iter().map(|c| c.produced[e]).sum();
+        if total == 0 {
             continue;
         }
         print!("{:>14}", event::name(e as u16));
         for c in &counts {
-            print!(" {:>9}", c[e]);
+            print!(" {:>9}", c.produced[e]);
         }
-        println!();
+        println!(" {total:>10}");
     }
-    print!("{:>14}", "dropped");
-    for c in d.cpus() {
-        print!(" {:>9}", c.dropped);
-    }
-    println!();
-    let produced: u64 = d.cpus().map(|c| c.produced).sum();
-    println!("records: {produced} produced");
-    ctr_cycles.sort();
-    let total: u64 = ctr_cycles.iter().map(|&(_, c)| c).sum::<u64>().max(1);
-    for (id, cycles) in ctr_cycles {
+    let (produced, dropped) = d
+        .cpus()
+        .fold((0, 0), |(p, x), c| (p + c.produced, x + c.dropped));
+    println!("records: {produced} produced, {dropped} of them overwritten in the rings");
+    let usage: Vec<CtrUsage> = d.usage().collect();
+    let busy: u64 = usage.iter().map(|u| u.cycles).sum::<u64>().max(1);
+    println!(
+        "{:>9} {:<16} {:>6} {:>14} {:>7} {:>9}",
+        "container", "name", "weight", "cycles", "busy %", "switches"
+    );
+    let names: Vec<CtrName> = d.containers().collect();
+    for u in &usage {
+        let known = names.iter().find(|c| c.id == u.id);
+        let name = known.map_or(String::from("(destroyed)"), |c| name_str(&c.name));
+        let weight = known.map_or(String::from("-"), |c| c.weight.to_string());
         println!(
-            "container {id:>3}: {cycles:>14} cycles  {:>6.2} % of the run time",
-            cycles as f64 * 100.0 / total as f64
+            "{:>9} {:<16} {:>6} {:>14} {:>7.2} {:>9}",
+            u.id,
+            name,
+            weight,
+            u.cycles,
+            u.cycles as f64 * 100.0 / busy as f64,
+            u.switches
         );
     }
+    Ok(())
 }
 
-fn add(v: &mut Vec<(i32, u64)>, key: i32, n: u64) {
-    match v.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, c)) => *c += n,
-        None => v.push((key, n)),
-    }
+fn name_str(n: &[u8]) -> String {
+    let end = n.iter().position(|&b| b == 0).unwrap_or(n.len());
+    String::from_utf8_lossy(&n[..end]).into_owned()
 }

@@ -116,6 +116,7 @@ pub fn hand_dump() -> Dump {
                 name: name_bytes(n),
             })
             .collect(),
+        ..Dump::default()
     };
     d.fix_counts();
     d
