@@ -1,7 +1,7 @@
 //! SVG output (`trace svg`): a per-CPU timeline, one row per CPU with a
-//! rectangle per running interval coloured by container and a legend,
-//! and below it the wakeup-to-run latency histogram in log2 µs buckets.
-//! Written as plain text.
+//! rectangle per running interval coloured by container, a time axis in
+//! ms and a legend, and below it the wakeup-to-run latency histogram in
+//! log2 µs buckets. Written as plain text.
 
 use crate::dump::{name_str, Dump};
 use crate::model::Model;
@@ -41,8 +41,10 @@ pub fn render(d: &Dump, m: &Model, r: &Report) -> String {
     let x = |t: u64| LEFT + (t.clamp(start, stop) - start) as f64 / span * plot;
 
     let rows = m.cpus.len() as f64;
-    let legend_y = TOP + rows * ROW + 20.0;
-    let hist_top = legend_y + 40.0;
+    let axis_y = TOP + rows * ROW;
+    let legend_y = axis_y + 30.0;
+    // Room above the bars for the tallest one's count.
+    let hist_top = legend_y + 56.0;
     let hist_h = 120.0;
     let height = hist_top + hist_h + 50.0;
 
@@ -88,6 +90,30 @@ pub fn render(d: &Dump, m: &Model, r: &Report) -> String {
         let _ = writeln!(s, "</g>");
     }
 
+    // Time axis: ticks at a round step of milliseconds.
+    let ms = r.duration_ns as f64 / 1e6;
+    if ms > 0.0 {
+        let step = tick_step(ms);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{LEFT}" y1="{axis_y}" x2="{}" y2="{axis_y}" stroke="#888"/>"##,
+            LEFT + plot
+        );
+        let mut k = 0u32;
+        while f64::from(k) * step <= ms * (1.0 + 1e-9) {
+            let t = f64::from(k) * step;
+            let tx = LEFT + t / ms * plot;
+            let _ = writeln!(
+                s,
+                r##"<line class="tick" x1="{tx:.2}" y1="{axis_y}" x2="{tx:.2}" y2="{}" stroke="#888"/><text x="{tx:.2}" y="{}" text-anchor="middle">{} ms</text>"##,
+                axis_y + 4.0,
+                axis_y + 15.0,
+                trim(t)
+            );
+            k += 1;
+        }
+    }
+
     // Legend: every container that ran or has a table entry.
     let mut lx = LEFT;
     for c in &r.containers {
@@ -116,7 +142,7 @@ pub fn render(d: &Dump, m: &Model, r: &Report) -> String {
     let _ = writeln!(
         s,
         r#"<text x="{LEFT}" y="{}" font-size="13">wakeup to run latency ({} wakeups), log2 µs buckets</text>"#,
-        hist_top - 8.0,
+        hist_top - 24.0,
         r.wakeup.count
     );
     let most = hist.iter().copied().max().unwrap_or(0).max(1) as f64;
@@ -154,4 +180,22 @@ pub fn render(d: &Dump, m: &Model, r: &Report) -> String {
     }
     let _ = writeln!(s, "</svg>");
     s
+}
+
+/// A round tick step (1, 2 or 5 times a power of ten) giving at most
+/// about ten ticks over `span`.
+pub fn tick_step(span: f64) -> f64 {
+    let raw = span / 10.0;
+    let pow = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * pow)
+        .find(|&st| st >= raw)
+        .unwrap_or(10.0 * pow)
+}
+
+/// A tick label: no trailing zeros.
+fn trim(t: f64) -> String {
+    let s = format!("{t:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

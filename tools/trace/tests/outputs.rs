@@ -182,3 +182,19 @@ fn binary_errors() {
     assert_eq!(trace(&["report"]).0, 2);
     assert_eq!(trace(&["frobnicate"]).0, 2);
 }
+
+#[test]
+fn svg_time_axis_has_round_ticks() {
+    use berth_trace::svg::tick_step;
+    assert_eq!(tick_step(29.05), 5.0);
+    assert_eq!(tick_step(10.0), 1.0);
+    assert_eq!(tick_step(0.7), 0.1);
+    assert_eq!(tick_step(1500.0), 200.0);
+    let d = common::hand_dump();
+    let m = berth_trace::model::build(&d);
+    let r = berth_trace::report::compute_with(&d, &m);
+    let svg = berth_trace::svg::render(&d, &m, &r);
+    // 10 ms recorded: ticks 0, 1, ..., 10 ms.
+    assert_eq!(svg.matches(r#"class="tick""#).count(), 11, "{svg}");
+    assert!(svg.contains(">10 ms</text>") && svg.contains(">0 ms</text>"));
+}
