@@ -29,6 +29,7 @@ pub mod mm {
     //! Host build: only the pure frame bitmap and memory accounts.
     pub mod account;
     pub mod frame;
+    pub mod refs;
 }
 #[cfg(target_os = "none")]
 pub mod panic;

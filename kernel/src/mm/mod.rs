@@ -21,6 +21,7 @@ pub mod frame;
 pub mod heap;
 pub mod page;
 pub mod pagebuf;
+pub mod refs;
 pub mod uvm;
 
 use frame::{FrameBitmap, FRAME_SIZE};
@@ -31,6 +32,7 @@ use crate::param::{HEAP_MAX_BYTES, HEAP_MIN_BYTES};
 use crate::sync::SpinLock;
 
 static FRAMES: SpinLock<Option<FrameBitmap<'static>>> = SpinLock::new("frames", None);
+static REFS: spin::Once<refs::Refs> = spin::Once::new();
 static USABLE_BYTES: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// Lowest physical address handed out (below: trampoline and firmware).
@@ -81,7 +83,21 @@ pub fn init(regions: &[MemoryRegion], kernel_phys_end: u64) -> u64 {
     *FRAMES.lock() = Some(alloc);
     // SAFETY: the run was just taken from the frame allocator and is used only by the heap.
     unsafe { heap::init(phys_to_virt(heap_phys), heap_bytes as usize) };
+    REFS.call_once(|| refs::Refs::new(frames as usize));
     phys_end
+}
+
+/// The sharing counts of user frames (copy-on-write fork).
+pub fn refs() -> &'static refs::Refs {
+    REFS.get().expect("mm::init not run")
+}
+
+/// Drops one address space's mapping of user frame `phys`, freeing the
+/// frame when it was the last.
+pub fn release_user_frame(phys: u64) {
+    if refs().release(phys) {
+        free_frame(phys);
+    }
 }
 
 /// Bytes of RAM the allocator managed at boot (before the heap took its share).

@@ -4,13 +4,26 @@
 //! `USER_TEXT_BASE` up, then the heap from `brk_start` to `brk` (grown and
 //! shrunk by `sbrk`), and far above, the stack region below
 //! `USER_STACK_TOP`, whose pages are allocated when first touched (by the
-//! process, or by the kernel copying into it). All user pages are 4 KiB
-//! and privately owned: `fork` copies them.
+//! process, or by the kernel copying into it). All user pages are 4 KiB.
+//!
+//! `fork` copies no page: the child maps the parent's frames (counted in
+//! `mm::refs`), and every writable page becomes read-only with the
+//! software bit `PTE_COW` in both. The first write to one, by the process
+//! (a page fault) or by the kernel copying into it (`copy_out`), breaks
+//! the sharing: the writer gets its own copy, or, if every other mapper
+//! has gone by then, simply gets the frame back writable. So no frame is
+//! ever writable in two address spaces. Only the faulting space's own
+//! TLB entry changes (the parent's at fork, reloaded by `remap`): a
+//! process runs on one CPU at a time and every switch reloads CR3, so no
+//! other CPU can hold a translation of a space it is not running.
 //!
 //! Every frame an address space holds (pages and tables) is charged to its
 //! owner's container ([`MemAccount`]): a page is charged before it is
 //! taken (`ENOMEM` at the container's limit), tables as they appear; all is
-//! uncharged when freed. While the memory log is on, each page installed
+//! uncharged when freed. A page shared after fork is charged to each space
+//! that maps it (what it would cost once copied), so a fork is refused at
+//! a container's limit exactly as a copying fork was, and a later write
+//! never needs a charge it might not get. While the memory log is on, each page installed
 //! for a container process prints `GVA -> HVA` (the direct-map address of
 //! the frame now backing the user address).
 //!
@@ -26,7 +39,9 @@ use berth_abi::errno::Errno;
 use berth_abi::limits::{MAX_USER_MEMORY, USER_STACK_BYTES, USER_STACK_TOP};
 
 use super::account::MemAccount;
-use crate::arch::x86_64::paging::{nx_bit, phys_to_virt, PageTable, PTE_WRITABLE, USER_END};
+use crate::arch::x86_64::paging::{
+    nx_bit, phys_to_virt, PageTable, PTE_COW, PTE_WRITABLE, USER_END,
+};
 
 const PAGE: u64 = 4096;
 /// Lowest stack address a process may touch.
@@ -37,6 +52,18 @@ pub const STACK_BOTTOM: u64 = USER_STACK_TOP - USER_STACK_BYTES;
 pub struct Prot {
     pub write: bool,
     pub exec: bool,
+}
+
+/// What a user page fault came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Mapped now: the process retries the access.
+    Resolved,
+    /// A real fault (no mapping, or no right to the access).
+    Refused,
+    /// A legal access that needed a frame the container's limit or the
+    /// machine could not give: what it asked for.
+    OutOfMemory(&'static str),
 }
 
 /// A process's memory.
@@ -123,9 +150,10 @@ impl AddressSpace {
         Ok(f)
     }
 
-    /// Frees a charged frame.
+    /// Drops a charged page: frees its frame unless another address space
+    /// still maps it.
     fn free_charged(&self, f: u64) {
-        crate::mm::free_frame(f);
+        crate::mm::release_user_frame(f);
         self.account.uncharge(1);
     }
 
@@ -264,8 +292,59 @@ impl AddressSpace {
         Ok(old)
     }
 
-    /// Handles a page fault at `addr`: maps a stack page if `addr` lies in
-    /// the stack region. Returns whether the fault was resolved.
+    /// Handles a user page fault at `addr` (`write`: a write access): a
+    /// write to a copy-on-write page gets the page its own frame; a touch
+    /// of the stack region maps a page.
+    pub fn resolve_fault(&mut self, addr: u64, write: bool) -> Fault {
+        match self.table().translate(addr) {
+            Some((_, flags)) if write && flags & PTE_COW != 0 => {
+                match self.break_cow(addr & !(PAGE - 1)) {
+                    Ok(()) => Fault::Resolved,
+                    Err(_) => Fault::OutOfMemory("a copy-on-write copy of a page"),
+                }
+            }
+            Some(_) => Fault::Refused,
+            None if (STACK_BOTTOM..USER_STACK_TOP).contains(&addr) => {
+                if self.fault_in_stack(addr) {
+                    Fault::Resolved
+                } else {
+                    Fault::OutOfMemory("a stack page")
+                }
+            }
+            None => Fault::Refused,
+        }
+    }
+
+    /// Makes the copy-on-write page at `va` writable in this space: a copy
+    /// of its own, or the frame itself when no other space maps it now.
+    fn break_cow(&mut self, va: u64) -> Result<(), Errno> {
+        let (pa, flags) = self.table().translate(va).ok_or(Errno::EFAULT)?;
+        let writable = (flags & nx_bit()) | PTE_WRITABLE;
+        if !crate::mm::refs().shared(pa) {
+            self.table_mut().remap(va, pa, writable);
+            return Ok(());
+        }
+        // The copy's charge comes with the page's own (see the header):
+        // take a frame first, then give the shared one back.
+        let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+        // SAFETY: both frames are in the direct map; `f` is fresh and ours,
+        // `pa` stays mapped (read-only) here until the remap below.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                phys_to_virt(pa) as *const u8,
+                phys_to_virt(f) as *mut u8,
+                PAGE as usize,
+            )
+        };
+        self.table_mut().remap(va, f, writable);
+        crate::mm::release_user_frame(pa);
+        if self.account.cid != 0 && crate::container::log::memory_log_on() {
+            crate::container::log::memory(self.log_pid, self.account.cid, va, phys_to_virt(f));
+        }
+        Ok(())
+    }
+
+    /// Maps a stack page if `addr` lies unmapped in the stack region.
     pub fn fault_in_stack(&mut self, addr: u64) -> bool {
         (STACK_BOTTOM..USER_STACK_TOP).contains(&addr)
             && self.table().translate(addr).is_none()
@@ -281,24 +360,31 @@ impl AddressSpace {
                 .is_ok()
     }
 
-    /// A full copy of this address space (for fork), charged to the same
-    /// account, for the child numbered `log_pid`.
-    pub fn duplicate(&self, log_pid: i32) -> Result<AddressSpace, Errno> {
+    /// The child's address space for fork, charged to the same account,
+    /// for the child numbered `log_pid`: every page shared, the writable
+    /// ones copy-on-write in both (see the header).
+    pub fn duplicate(&mut self, log_pid: i32) -> Result<AddressSpace, Errno> {
         let mut child = AddressSpace::new(self.account.clone(), log_pid)?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
+        let mut pages = Vec::new();
         self.table().try_for_each_page(|va, pa, flags| {
-            let f = child.charged_frame()?;
-            // SAFETY: both frames are mapped in the direct map; the new one is ours.
-            unsafe {
-                core::ptr::copy_nonoverlapping(
-                    phys_to_virt(pa) as *const u8,
-                    phys_to_virt(f) as *mut u8,
-                    PAGE as usize,
-                )
-            };
-            child.install(va, f, flags & (PTE_WRITABLE | nx_bit()))
+            pages
+                .try_reserve(1)
+                .map_err(|_| Errno::ENOMEM)
+                .map(|()| pages.push((va, pa, flags)))
         })?;
+        for (va, pa, flags) in pages {
+            let mut keep = flags & (PTE_WRITABLE | PTE_COW | nx_bit());
+            if keep & PTE_WRITABLE != 0 {
+                keep = (keep & !PTE_WRITABLE) | PTE_COW;
+                self.table_mut().remap(va, pa, keep);
+            }
+            child.account.try_charge(1)?;
+            crate::mm::refs().share(pa);
+            // On failure `install` drops the share and the charge again.
+            child.install(va, pa, keep)?;
+        }
         Ok(child)
     }
 
@@ -316,6 +402,7 @@ impl AddressSpace {
         while va < end {
             match self.table().translate(va) {
                 Some((_, flags)) if !write || flags & PTE_WRITABLE != 0 => {}
+                Some((_, flags)) if flags & PTE_COW != 0 => self.break_cow(va)?,
                 Some(_) => return Err(Errno::EFAULT),
                 None if self.fault_in_stack(va) => {}
                 None => return Err(Errno::EFAULT),
@@ -432,12 +519,13 @@ impl AddressSpace {
 }
 
 impl Drop for AddressSpace {
-    /// Frees every page and table in one walk of what is mapped. The owner
-    /// has already switched away from these tables (exec and exit activate
-    /// the new or the kernel table first), so no TLB flush is needed.
+    /// Frees every page (unless another space still maps it) and table in
+    /// one walk of what is mapped. The owner has already switched away
+    /// from these tables (exec and exit activate the new or the kernel
+    /// table first), so no TLB flush is needed.
     fn drop(&mut self) {
         if let Some(t) = self.table.take() {
-            t.destroy(crate::mm::free_frame);
+            t.destroy(crate::mm::release_user_frame);
             self.account.uncharge(self.frames());
         }
     }

@@ -199,7 +199,7 @@ fn fork_in(parent: &Arc<Proc>, frame: &TrapFrame, ctr: Arc<Container>) -> Result
     // else changes it while it forks.
     let mm = parent
         .lock_mm()
-        .as_ref()
+        .as_mut()
         .ok_or(Errno::EFAULT)
         .and_then(|mm| mm.duplicate(vpid));
     let mm = match mm {

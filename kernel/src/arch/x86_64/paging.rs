@@ -25,6 +25,9 @@ pub const PTE_WRITE_THROUGH: u64 = 1 << 3;
 pub const PTE_NO_CACHE: u64 = 1 << 4;
 pub const PTE_HUGE: u64 = 1 << 7;
 pub const PTE_GLOBAL: u64 = 1 << 8;
+/// Software bit (ignored by the MMU): a read-only user page that is
+/// writable once copied (copy-on-write after fork).
+pub const PTE_COW: u64 = 1 << 9;
 pub const PTE_NO_EXECUTE: u64 = 1 << 63;
 /// Physical-address bits of an entry.
 pub const PTE_ADDR_MASK: u64 = 0x000F_FFFF_FFFF_F000;
@@ -272,6 +275,22 @@ impl PageTable {
         // SAFETY: invlpg only discards a TLB entry.
         unsafe { x86::tlb::flush(va as usize) };
         Some(pa)
+    }
+
+    /// Replaces the mapping of the mapped user page `va` with frame `pa`
+    /// and `flags` (PTE_USER and PTE_PRESENT added); returns the frame it
+    /// mapped before. Drops this CPU's cached translation (see `unmap` for
+    /// why no other CPU can hold one).
+    pub fn remap(&mut self, va: u64, pa: u64, flags: u64) -> Option<u64> {
+        let e = self.entry(va, false).ok()??;
+        if *e & PTE_PRESENT == 0 {
+            return None;
+        }
+        let old = *e & PTE_ADDR_MASK;
+        *e = pa | flags | PTE_PRESENT | PTE_USER;
+        // SAFETY: invlpg only discards a TLB entry.
+        unsafe { x86::tlb::flush(va as usize) };
+        Some(old)
     }
 
     /// The frame and flags mapped at user page `va`.

@@ -14,6 +14,8 @@ use super::idt::*;
 use super::{apic, cpu, percpu};
 use berth_abi::trace::event;
 
+use crate::mm::uvm::Fault;
+
 /// Pushes the general registers in [`TrapFrame`] order (rax first, so r15
 /// ends up lowest); every kernel entry saves them this way.
 macro_rules! push_general_registers {
@@ -289,12 +291,27 @@ fn user_exception(frame: &mut TrapFrame) {
             );
         }
         cpu::enable_interrupts();
-        let resolved = p
+        // Bit 1 of a page fault's error code: a write.
+        let write = frame.error_code & 2 != 0;
+        let outcome = p
             .lock_mm()
             .as_mut()
-            .is_some_and(|mm| mm.fault_in_stack(cr2));
-        if resolved {
-            return;
+            .map_or(Fault::Refused, |mm| mm.resolve_fault(cr2, write));
+        match outcome {
+            Fault::Resolved => return,
+            Fault::Refused => {}
+            Fault::OutOfMemory(what) => {
+                crate::println!(
+                    "pid {} ({}) container {}: out of memory: {} at {:#x} (rip {:#x}): killed",
+                    p.pid,
+                    p.name(),
+                    p.container.load(core::sync::atomic::Ordering::Relaxed),
+                    what,
+                    cr2,
+                    frame.rip
+                );
+                crate::proc::lifecycle::exit_killed(p);
+            }
         }
     }
     let addr = if frame.vector == u64::from(VECTOR_PAGE_FAULT) {

@@ -18,6 +18,7 @@
 #![no_main]
 
 mod common;
+mod cow;
 mod exec;
 mod fds;
 mod memory;
@@ -67,6 +68,15 @@ const TESTS: &[Test] = &[
     Test::new("sleep_negative", misc::sleep_negative),
     Test::new("sbrk_limits", memory::sbrk_limits),
     Test::new("sbrk_past_free_memory", memory::sbrk_past_free_memory),
+    Test::new(
+        "cow_child_writes_stay_private",
+        cow::writes_after_fork_stay_private,
+    ),
+    Test::new(
+        "cow_parent_writes_stay_private",
+        cow::parent_writes_stay_private,
+    ),
+    Test::new("cow_many_children", cow::many_children_share_and_copy),
 ];
 
 fn main(args: Args) -> i32 {
