@@ -100,6 +100,37 @@ pub fn release_user_frame(phys: u64) {
     }
 }
 
+/// User heap pages promised by `sbrk` but not yet touched (so not yet
+/// taken from the allocator): what [`commit`] must leave room for.
+static COMMITTED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Promises `pages` frames to a lazily mapped heap: `ENOMEM` unless the
+/// free frames cover them on top of every earlier promise (strict
+/// accounting: a touch of promised memory finds a frame unless the kernel
+/// itself ran the machine dry).
+pub fn commit(pages: u64) -> Result<(), berth_abi::errno::Errno> {
+    use core::sync::atomic::Ordering;
+    let free = free_frames();
+    COMMITTED
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
+            let total = c.checked_add(pages)?;
+            (total <= free).then_some(total)
+        })
+        .map(drop)
+        .map_err(|_| berth_abi::errno::Errno::ENOMEM)
+}
+
+/// Takes back `pages` promised by [`commit`] (touched, or given back).
+pub fn uncommit(pages: u64) {
+    let old = COMMITTED.fetch_sub(pages, core::sync::atomic::Ordering::AcqRel);
+    assert!(old >= pages, "uncommitted {pages} of {old} committed pages");
+}
+
+/// Pages promised and not yet touched.
+pub fn committed() -> u64 {
+    COMMITTED.load(core::sync::atomic::Ordering::Acquire)
+}
+
 /// Bytes of RAM the allocator managed at boot (before the heap took its share).
 pub fn usable_bytes() -> u64 {
     USABLE_BYTES.load(core::sync::atomic::Ordering::Relaxed)

@@ -3,8 +3,13 @@
 //! Layout (see `berth_abi::limits`): the program's segments from
 //! `USER_TEXT_BASE` up, then the heap from `brk_start` to `brk` (grown and
 //! shrunk by `sbrk`), and far above, the stack region below
-//! `USER_STACK_TOP`, whose pages are allocated when first touched (by the
-//! process, or by the kernel copying into it). All user pages are 4 KiB.
+//! `USER_STACK_TOP`. Heap and stack pages are zeroed frames mapped when
+//! first touched (by the process, or by the kernel copying into it). A
+//! heap page is promised when `sbrk` grows the break: charged to the
+//! container then and counted against free memory (`mm::commit`), so
+//! `sbrk` still says `ENOMEM` when the memory is not there (xv6's
+//! contract), and growing the break costs no page of work. All user pages
+//! are 4 KiB.
 //!
 //! `fork` copies no page: the child maps the parent's frames (counted in
 //! `mm::refs`), and every writable page becomes read-only with the
@@ -77,6 +82,9 @@ pub struct AddressSpace {
     pub brk: u64,
     /// Stack pages currently mapped.
     stack_pages: u64,
+    /// Heap pages below the break not yet touched: charged and committed,
+    /// not mapped.
+    heap_pending: u64,
     /// Where its frames are charged.
     account: Arc<MemAccount>,
     /// Its process's pid in its container's numbering (for the memory log).
@@ -111,6 +119,7 @@ impl AddressSpace {
             brk_start: 0,
             brk: 0,
             stack_pages: 0,
+            heap_pending: 0,
             account,
             log_pid,
             charged_tables: 1,
@@ -119,7 +128,7 @@ impl AddressSpace {
 
     /// Frames held (pages and tables): what its account is charged for it.
     pub fn frames(&self) -> u64 {
-        self.image_pages + self.stack_pages + self.charged_tables
+        self.image_pages + self.heap_pending + self.stack_pages + self.charged_tables
     }
 
     /// Moves every charge to `account` (a process joining or leaving a
@@ -190,16 +199,22 @@ impl AddressSpace {
 
     /// Bytes of user memory in use (image + heap + stack).
     pub fn size_bytes(&self) -> u64 {
-        (self.image_pages + self.stack_pages) * PAGE
+        (self.image_pages + self.heap_pending + self.stack_pages) * PAGE
     }
 
     /// Maps frame `f` (ours) at the unmapped user page `va` and counts it;
     /// on failure frees `f`.
     fn install(&mut self, va: u64, f: u64, flags: u64) -> Result<(), Errno> {
+        self.map_page(va, f, flags)
+            .inspect_err(|_| self.free_charged(f))
+    }
+
+    /// Maps frame `f` at the unmapped user page `va` and counts it (its
+    /// charge is the caller's); on failure nothing is mapped or counted.
+    fn map_page(&mut self, va: u64, f: u64, flags: u64) -> Result<(), Errno> {
         let mapped = self.table_mut().map(va, f, flags);
         self.charge_new_tables();
         if mapped.is_err() {
-            self.free_charged(f);
             return Err(Errno::ENOMEM);
         }
         if self.account.cid != 0 && crate::container::log::memory_log_on() {
@@ -261,6 +276,7 @@ impl AddressSpace {
     }
 
     /// Grows or shrinks the heap by `delta` bytes; returns the old break.
+    /// New pages are promised, not mapped (see the header).
     pub fn sbrk(&mut self, delta: i64) -> Result<u64, Errno> {
         let old = self.brk;
         if delta >= 0 {
@@ -268,28 +284,67 @@ impl AddressSpace {
             if new > MAX_USER_MEMORY || new > STACK_BOTTOM {
                 return Err(Errno::ENOMEM);
             }
-            let first_new_page = old.next_multiple_of(PAGE);
-            if let Err(e) = self.map_zeroed(
-                first_new_page,
-                new,
-                Prot {
-                    write: true,
-                    exec: false,
-                },
-            ) {
-                self.unmap_range(first_new_page, new.next_multiple_of(PAGE));
-                return Err(e);
-            }
+            let pages = (new.next_multiple_of(PAGE) - old.next_multiple_of(PAGE)) / PAGE;
+            self.promise(pages)?;
             self.brk = new;
         } else {
             let new = old.checked_sub(delta.unsigned_abs()).ok_or(Errno::EINVAL)?;
             if new < self.brk_start {
                 return Err(Errno::EINVAL);
             }
-            self.unmap_range(new.next_multiple_of(PAGE), old.next_multiple_of(PAGE));
+            let (from, to) = (new.next_multiple_of(PAGE), old.next_multiple_of(PAGE));
+            let mapped_before = self.image_pages;
+            self.unmap_range(from, to);
+            let untouched = (to - from) / PAGE - (mapped_before - self.image_pages);
+            self.unpromise(untouched);
             self.brk = new;
         }
         Ok(old)
+    }
+
+    /// Charges and commits `pages` untouched heap pages.
+    fn promise(&mut self, pages: u64) -> Result<(), Errno> {
+        self.account.try_charge(pages)?;
+        if let Err(e) = crate::mm::commit(pages) {
+            self.account.uncharge(pages);
+            return Err(e);
+        }
+        self.heap_pending += pages;
+        Ok(())
+    }
+
+    /// Gives back `pages` promised heap pages that were never touched.
+    fn unpromise(&mut self, pages: u64) {
+        self.heap_pending -= pages;
+        crate::mm::uncommit(pages);
+        self.account.uncharge(pages);
+    }
+
+    /// Whether `va` is a heap page below the break not mapped yet.
+    fn in_heap(&self, va: u64) -> bool {
+        (self.brk_start..self.brk.next_multiple_of(PAGE)).contains(&va)
+    }
+
+    /// Maps the promised heap page at `va` (unmapped, in the heap): its
+    /// charge and commitment become a zeroed frame.
+    fn fault_in_heap(&mut self, va: u64) -> Result<(), Errno> {
+        let va = va & !(PAGE - 1);
+        let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+        // SAFETY: a fresh frame from the allocator, reached through the direct map.
+        unsafe { core::ptr::write_bytes(phys_to_virt(f) as *mut u8, 0, PAGE as usize) };
+        let flags = pte_flags(Prot {
+            write: true,
+            exec: false,
+        });
+        if let Err(e) = self.map_page(va, f, flags) {
+            // No table for it: the page stays promised, the frame goes back.
+            crate::mm::free_frame(f);
+            return Err(e);
+        }
+        // Its charge was the promise's; `map_page` counted it as an image page.
+        self.heap_pending -= 1;
+        crate::mm::uncommit(1);
+        Ok(())
     }
 
     /// Handles a user page fault at `addr` (`write`: a write access): a
@@ -304,6 +359,10 @@ impl AddressSpace {
                 }
             }
             Some(_) => Fault::Refused,
+            None if self.in_heap(addr) => match self.fault_in_heap(addr) {
+                Ok(()) => Fault::Resolved,
+                Err(_) => Fault::OutOfMemory("a heap page"),
+            },
             None if (STACK_BOTTOM..USER_STACK_TOP).contains(&addr) => {
                 if self.fault_in_stack(addr) {
                     Fault::Resolved
@@ -367,6 +426,7 @@ impl AddressSpace {
         let mut child = AddressSpace::new(self.account.clone(), log_pid)?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
+        child.promise(self.heap_pending)?;
         let mut pages = Vec::new();
         self.table().try_for_each_page(|va, pa, flags| {
             pages
@@ -404,6 +464,7 @@ impl AddressSpace {
                 Some((_, flags)) if !write || flags & PTE_WRITABLE != 0 => {}
                 Some((_, flags)) if flags & PTE_COW != 0 => self.break_cow(va)?,
                 Some(_) => return Err(Errno::EFAULT),
+                None if self.in_heap(va) => self.fault_in_heap(va)?,
                 None if self.fault_in_stack(va) => {}
                 None => return Err(Errno::EFAULT),
             }
@@ -483,6 +544,10 @@ impl AddressSpace {
             }
             let (pa, _) = match self.table().translate(va) {
                 Some(t) => t,
+                None if self.in_heap(va) => {
+                    self.fault_in_heap(va)?;
+                    self.table().translate(va).ok_or(Errno::EFAULT)?
+                }
                 None if self.fault_in_stack(va) => {
                     self.table().translate(va).ok_or(Errno::EFAULT)?
                 }
@@ -525,6 +590,7 @@ impl Drop for AddressSpace {
     /// table first), so no TLB flush is needed.
     fn drop(&mut self) {
         if let Some(t) = self.table.take() {
+            crate::mm::uncommit(self.heap_pending);
             t.destroy(crate::mm::release_user_frame);
             self.account.uncharge(self.frames());
         }
