@@ -57,7 +57,6 @@ pub fn kmain() -> ! {
             debug_exit::exit_qemu(ExitCode::Failure);
         }
     }
-    crate::trace::init();
     crate::file::mount::mount_root();
     start_init();
     crate::proc::sched::run_scheduler()

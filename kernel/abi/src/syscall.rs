@@ -18,7 +18,8 @@
 //! - 42 `trace_start(events, cid)`: empty the per-CPU trace rings and
 //!   record `events` (a bit per `trace::event` number; 0: all) about
 //!   container `cid`'s processes (-1: all); `EBUSY` while recording,
-//!   `EINVAL` for unknown event bits or `cid < -1`;
+//!   `EINVAL` for unknown event bits or `cid < -1`, `ENOMEM` when the
+//!   kernel heap cannot hold the rings (allocated at the first start);
 //! - 43 `trace_stop()`: stop recording (`EINVAL` if not recording);
 //! - 44 `trace_dump(buf, len)`: copy the last recording's dump (the layout
 //!   of [`crate::trace`]) into `buf`, at most `len` bytes, and return its

@@ -19,8 +19,9 @@
 //! has gone by then, simply gets the frame back writable. So no frame is
 //! ever writable in two address spaces. Only the faulting space's own
 //! TLB entry changes (the parent's at fork, reloaded by `remap`): a
-//! process runs on one CPU at a time and every switch reloads CR3, so no
-//! other CPU can hold a translation of a space it is not running.
+//! process runs on one CPU at a time, and a CPU that kept its table
+//! loaded reloads CR3 before resuming it after it ran elsewhere (see arch
+//! `tlb.rs`), so no CPU uses a stale translation.
 //!
 //! Every frame an address space holds (pages and tables) is charged to its
 //! owner's container ([`MemAccount`]): a page is charged before it is

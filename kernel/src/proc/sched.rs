@@ -184,6 +184,23 @@ pub fn current() -> Option<Arc<Proc>> {
     with_this(|c| unsafe { (*c.current.get()).clone() })
 }
 
+/// The TLB shootdown IPI's part here: a CPU running no process lets go
+/// of the table it kept loaded (see arch `tlb.rs`); a process's own table
+/// is never the one being retired.
+pub fn drop_lazy_table() {
+    let running = with_this(|c| {
+        // SAFETY: own CPU, interrupts off.
+        unsafe {
+            (*c.current.get())
+                .as_ref()
+                .map(|p| p.page_root.load(Ordering::Relaxed))
+        }
+    });
+    if running.unwrap_or(0) == 0 && crate::arch::x86_64::tlb::loaded() != 0 {
+        crate::arch::x86_64::paging::activate_kernel_table();
+    }
+}
+
 /// The pid of the process running on this CPU (no reference count traffic).
 pub fn current_pid() -> Option<i32> {
     // SAFETY: own CPU, interrupts off.
@@ -363,7 +380,7 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     let before = p.on_cpu.swap(me as i32 + 1, Ordering::AcqRel);
     assert_eq!(before, 0, "pid {} on two CPUs", p.pid);
     p.set_state(State::Running);
-    p.cpu.store(me as i32, Ordering::Relaxed);
+    let ran_last_here = p.cpu.swap(me as i32, Ordering::Relaxed) == me as i32;
     if group != 0 && crate::container::log::scheduler_log_on() {
         crate::container::log::scheduling(group as i32, p.vpid.load(Ordering::Relaxed));
     }
@@ -373,7 +390,17 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     // SAFETY: own CPU's TSS; `top` is the top of the process's kernel stack.
     unsafe { pc.tables.set_rsp0(top) };
     let root = p.page_root.load(Ordering::Relaxed);
-    if root != 0 {
+    let loaded = crate::arch::x86_64::tlb::loaded();
+    if root == 0 {
+        // Exiting: on the kernel's table, not a lazily kept one that may
+        // be freed while we run.
+        if loaded != 0 {
+            // The process's table stays loaded (lazy TLB: see arch tlb.rs).
+        }
+    } else if loaded != root || !ran_last_here {
+        // Kept loaded since it last ran here, its table and this CPU's
+        // TLB agree (only the process changes its own table, and it ran
+        // nowhere else since): no CR3 write. Otherwise, a fresh one.
         // SAFETY: a process's page_root names its live table: it changes
         // only while the process runs (exec, exit, with interrupts off),
         // and the old table is freed after; we hold its sched_lock, so it

@@ -198,13 +198,14 @@ pub fn note_name(pid: i32, container: i32, name: &[u8]) {
     percpu::pop_irq_off();
 }
 
-/// Allocates the rings (at boot: a recording's first start then changes
-/// nothing in the kernel heap's layout).
-pub fn init() {
-    for c in &CONTROL.cpus {
-        c.records.allocate(RING_RECORDS);
-        c.names.allocate(NAME_RING);
-    }
+/// Gives every online CPU its rings (the first recording's start: a
+/// kernel that never traces spends no heap on them); false when the heap
+/// cannot spare them.
+fn allocate_rings() -> bool {
+    let online = percpu::online_count().clamp(1, MAX_CPUS);
+    CONTROL.cpus[..online]
+        .iter()
+        .all(|c| c.records.allocate(RING_RECORDS) && c.names.allocate(NAME_RING))
 }
 
 /// `trace_start(events, cid)`: empties the rings and starts recording
@@ -219,6 +220,9 @@ pub fn start(events: u64, cid: i32) -> Result<(), Errno> {
     let mut s = SESSION.lock();
     if s.state == State::Running {
         return Err(Errno::EBUSY);
+    }
+    if !allocate_rings() {
+        return Err(Errno::ENOMEM);
     }
     for r in &CONTROL.cpus {
         r.records.clear();

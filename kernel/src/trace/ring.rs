@@ -18,6 +18,7 @@
 //! that none of this needs `unsafe`.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use spin::Once;
@@ -97,13 +98,20 @@ impl Ring {
 
     /// Gives the ring `capacity` slots, rounded up to a power of two (so a
     /// slot index is a mask, not a division); once (later calls keep the
-    /// first allocation).
-    pub fn allocate(&self, capacity: usize) {
-        self.slots.call_once(|| {
-            (0..capacity.max(1).next_power_of_two())
-                .map(|_| core::array::from_fn(|_| AtomicU64::new(0)))
-                .collect()
-        });
+    /// first allocation). False when the heap cannot spare them.
+    pub fn allocate(&self, capacity: usize) -> bool {
+        if self.slots.get().is_some() {
+            return true;
+        }
+        let n = capacity.max(1).next_power_of_two();
+        let mut v: Vec<[AtomicU64; WORDS]> = Vec::new();
+        if v.try_reserve_exact(n).is_err() {
+            return false;
+        }
+        v.extend((0..n).map(|_| core::array::from_fn(|_| AtomicU64::new(0))));
+        // A racing caller's allocation wins; ours is dropped.
+        self.slots.call_once(|| v.into_boxed_slice());
+        true
     }
 
     /// An allocated ring of `capacity` records (see [`Ring::allocate`]).

@@ -17,6 +17,8 @@ pub const VECTOR_COM1: u8 = VECTOR_IRQ_BASE + super::serial::COM1_IRQ;
 pub const VECTOR_IDE: u8 = VECTOR_IRQ_BASE + 14;
 /// Vector of the "look at your run queue" IPI.
 pub const VECTOR_RESCHEDULE: u8 = 0xF0;
+/// Vector of the "let go of a page table" IPI (see `tlb.rs`).
+pub const VECTOR_TLB_SHOOTDOWN: u8 = 0xF1;
 /// Vector of LAPIC internal errors.
 pub const VECTOR_APIC_ERROR: u8 = 0xFE;
 /// Vector of LAPIC spurious interrupts.

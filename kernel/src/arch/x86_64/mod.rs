@@ -47,6 +47,8 @@ pub mod switch;
 #[cfg(target_os = "none")]
 pub mod syscall_entry;
 #[cfg(target_os = "none")]
+pub mod tlb;
+#[cfg(target_os = "none")]
 pub mod trap;
 #[cfg(target_os = "none")]
 pub mod tsc;

@@ -270,8 +270,9 @@ impl PageTable {
         let pa = *e & PTE_ADDR_MASK;
         *e = 0;
         // The table may be the current one (sbrk shrinking): drop any cached
-        // translation. Other CPUs cannot cache it: a process runs on one CPU
-        // at a time and every switch reloads CR3 (user pages are not global).
+        // translation. Another CPU may keep the table loaded (lazy TLB) but
+        // never uses a stale entry: it reloads CR3 before resuming a
+        // process that ran elsewhere since (see tlb.rs).
         // SAFETY: invlpg only discards a TLB entry.
         unsafe { x86::tlb::flush(va as usize) };
         Some(pa)
@@ -340,8 +341,11 @@ impl PageTable {
 
     /// Frees the whole user half: every mapped page through `free_page`,
     /// then every intermediate table, then the PML4. The table must not be
-    /// current on any CPU (so no TLB holds its translations).
+    /// current on this CPU; other CPUs that kept it loaded (lazy TLB) are
+    /// made to let go first (`tlb::retire`).
     pub fn destroy(self, mut free_page: impl FnMut(u64)) {
+        // No other CPU may still hold it (see tlb.rs).
+        super::tlb::retire(self.pml4);
         fn free_level(t: u64, level: u32, free_page: &mut impl FnMut(u64)) {
             for &e in table(t).iter() {
                 if e & PTE_PRESENT == 0 {
@@ -368,6 +372,7 @@ impl PageTable {
         // SAFETY: the kernel half is a copy of the kernel's own PML4 entries, so
         // the running code, stacks and data stay mapped after the switch.
         unsafe { x86::controlregs::cr3_write(self.pml4) };
+        super::tlb::note_loaded(self.pml4);
     }
 }
 
@@ -382,10 +387,12 @@ pub const USER_END: u64 = 0x0000_8000_0000_0000;
 pub unsafe fn activate_root(root: u64) {
     // SAFETY: per the caller, a live table whose kernel half is the kernel's.
     unsafe { x86::controlregs::cr3_write(root) };
+    super::tlb::note_loaded(root);
 }
 
 /// Makes the kernel's own table current (no user half).
 pub fn activate_kernel_table() {
     // SAFETY: see switch_to_kernel_tables; NX was already enabled on this CPU.
     unsafe { x86::controlregs::cr3_write(kernel_pml4()) };
+    super::tlb::note_loaded(0);
 }

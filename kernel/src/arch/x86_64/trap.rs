@@ -226,6 +226,10 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
             apic::end_of_interrupt();
             crate::proc::sched::on_reschedule_ipi();
         }
+        VECTOR_TLB_SHOOTDOWN => {
+            apic::end_of_interrupt();
+            super::tlb::on_shootdown(crate::proc::sched::drop_lazy_table);
+        }
         VECTOR_COM1 => {
             crate::console::on_uart_interrupt();
             apic::end_of_interrupt();
