@@ -36,7 +36,18 @@ use crate::sync::SleepLock;
 /// overlayfs caches a merged directory per open file), so a reader of one
 /// entry at a time costs one merge, not one per entry. It lives in frames
 /// charged to the container (its size is the container's choice).
-type Listing = Arc<SleepLock<Option<PageBuf>>>;
+type Listing = Arc<OpenDir>;
+
+/// An open directory of a layered view: which directory it is (its number
+/// in the view when opened, as fstat shows it) and the merged listing its
+/// reads serve. Its path may later name something else (the directory
+/// removed, another made in its place); then the descriptor still means
+/// the directory it opened, which has no entries any more (as on the
+/// host, where it holds the inode).
+pub struct OpenDir {
+    id: u32,
+    cache: SleepLock<Option<PageBuf>>,
+}
 
 /// A file or directory as a view names it: a current directory, the inode
 /// of an open file, a view's root.
@@ -227,12 +238,15 @@ impl View {
                         flags,
                     )?,
                 };
-                let dir = ip.lock()?.kind() == T_DIR;
-                Node::Layered {
-                    path,
-                    ip,
-                    listing: dir.then(|| Arc::new(SleepLock::new("merged listing", None))),
-                }
+                let listing = if ip.lock()?.kind() == T_DIR {
+                    Some(Arc::new(OpenDir {
+                        id: self.dir_id(l, &path, &ip)?,
+                        cache: SleepLock::new("merged listing", None),
+                    }))
+                } else {
+                    None
+                };
+                Node::Layered { path, ip, listing }
             }
             (Kind::Host { .. }, Node::Layered { .. }) => return Err(Errno::EIO),
         };
@@ -368,11 +382,17 @@ impl View {
                     ..
                 },
             ) => {
-                let mut cache = listing.lock();
+                let mut cache = listing.cache.lock();
                 if off == 0 || cache.is_none() {
                     // The old one goes first: its pages count against the new.
                     *cache = None;
-                    *cache = Some(self.merged_listing(l, path, Self::inode(node))?);
+                    let ip = Self::inode(node);
+                    *cache = Some(if self.still_names(l, path, ip, listing.id) {
+                        self.merged_listing(l, path, ip)?
+                    } else {
+                        // Removed from the view: no entries.
+                        PageBuf::new(l.account.clone())
+                    });
                 }
                 Ok(cache.as_ref().map_or(0, |b| b.read_at(off as usize, dst)))
             }
@@ -414,16 +434,40 @@ impl View {
 
     /// `fstat` of `node`. In a layered view a directory merged over a host
     /// one reports the host one's number (`/` is inode 1 in every view).
+    /// An open directory that its path no longer names keeps its number
+    /// and has no links (as a removed directory on the host).
     pub fn stat(&self, node: &Node) -> Result<Stat, Errno> {
         let mut st = self.fs.stat(Self::inode(node))?;
-        if let (Kind::Layered(l), Node::Layered { path, .. }) = (&self.kind, node) {
+        if let (Kind::Layered(l), Node::Layered { path, ip, listing }) = (&self.kind, node) {
             if st.kind == T_DIR {
-                if let Some(layer) = Self::layer(l) {
-                    st.ino = layer.stat_ino(path)?;
+                match listing {
+                    Some(open) => {
+                        if !self.still_names(l, path, ip, open.id) {
+                            st.nlink = 0;
+                        }
+                        st.ino = open.id;
+                    }
+                    None => st.ino = self.dir_id(l, path, ip)?,
                 }
             }
         }
         Ok(st)
+    }
+
+    /// A directory's number in a layered view: the layer's (a merged
+    /// directory reports the host one's), or before any change the host
+    /// inode's own.
+    fn dir_id(&self, l: &Layered, path: &OvPath, ip: &InodeRef) -> Result<u32, Errno> {
+        match Self::layer(l) {
+            Some(layer) => layer.stat_ino(path),
+            None => Ok(ip.inum()),
+        }
+    }
+
+    /// Whether `path` still names the directory numbered `id` in the view.
+    fn still_names(&self, l: &Layered, path: &OvPath, ip: &InodeRef, id: u32) -> bool {
+        self.dir_id(l, path, ip).is_ok_and(|now| now == id)
+            && (Self::layer(l).is_some() || self.host_walk(path).is_ok_and(|h| h.inum() == id))
     }
 
     /// The changes a layered view made to the host tree, one `A path`,

@@ -6,6 +6,7 @@
 
 use ulib::abi::errno::Errno;
 use ulib::abi::fcntl::{O_CREATE, O_RDONLY, O_WRONLY};
+use ulib::abi::stat::T_DIR;
 use ulib::container::{self, Spec};
 use ulib::fd;
 use ulib::prelude::*;
@@ -247,4 +248,56 @@ pub fn diff_and_hostname_cannot_forge_output() -> TestResult {
         "the diff of a name with a newline"
     );
     Ok(())
+}
+
+/// An open directory keeps meaning the directory it opened after its name
+/// is removed or taken (syzfuzz found it looked its path up again): fstat
+/// still answers, with no links, and reads give no entries; on the host a
+/// directory's descriptor holds its inode the same way.
+pub fn open_dir_outlives_its_name() -> TestResult {
+    let c = Ctr::new(Spec::new())?;
+    // A host directory the container removes from its view only.
+    let _ = fd::mkdir("/ctrprobe_hd");
+    inside(c.id, || {
+        for (made_in_layer, name) in [(true, "/ctrprobe_od"), (false, "/ctrprobe_hd")] {
+            if made_in_layer {
+                fd::mkdir(name).map_err(errno("mkdir"))?;
+            }
+            let d = fd::open(name, O_RDONLY).map_err(errno("open the directory"))?;
+            let before = fd::fstat(d).map_err(errno("fstat"))?;
+            fd::unlink(name).map_err(errno("unlink the directory"))?;
+            let st = fd::fstat(d).map_err(errno("fstat after unlink"))?;
+            ensure_eq!(
+                (st.kind, st.ino, st.nlink),
+                (T_DIR, before.ino, 0),
+                "fstat of {name} after its removal"
+            );
+            let mut buf = [0u8; 64];
+            ensure_eq!(
+                fd::read(d, &mut buf),
+                Ok(0),
+                "read of {name} after its removal"
+            );
+            // A file takes the name: the descriptor is still the old directory.
+            let f = fd::open(name, O_CREATE | O_WRONLY).map_err(errno("create the file"))?;
+            let _ = fd::close(f);
+            let st = fd::fstat(d).map_err(errno("fstat once a file took the name"))?;
+            ensure_eq!(
+                (st.kind, st.nlink),
+                (T_DIR, 0),
+                "fstat of {name}, a file there now"
+            );
+            ensure_eq!(
+                fd::read(d, &mut buf),
+                Ok(0),
+                "read of {name}, a file there now"
+            );
+            let _ = fd::close(d);
+            fd::unlink(name).map_err(errno("unlink the file"))?;
+        }
+        Ok(())
+    })?;
+    let d = fd::open("/ctrprobe_hd", O_RDONLY).map_err(errno("the host's directory"))?;
+    let _ = fd::close(d);
+    fd::unlink("/ctrprobe_hd").map_err(errno("unlink the host's directory"))
 }

@@ -94,6 +94,10 @@ const TESTS: &[Test] = &[
     Test::new("open_files_are_capped", hardening::open_files_are_capped),
     Test::new("view_paths_are_bounded", hardening::view_paths_are_bounded),
     Test::new(
+        "open_dir_outlives_its_name",
+        hardening::open_dir_outlives_its_name,
+    ),
+    Test::new(
         "diff_and_hostname_cannot_forge_output",
         hardening::diff_and_hostname_cannot_forge_output,
     ),

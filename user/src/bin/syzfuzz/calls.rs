@@ -154,9 +154,7 @@ impl Fuzzer {
             }
         };
         let ret = self.call(nr::read as u64, a(&[raw, p.addr, len]));
-        if !self.dir_fd_enoent(e.kind, ret) {
-            self.expect(ret, want);
-        }
+        self.expect(ret, want);
         if ret > 0 {
             if let Some(ps) = self.m.pipe_mut(&e) {
                 ps.buffered = ps.buffered.saturating_sub(ret as usize);
@@ -411,9 +409,7 @@ impl Fuzzer {
             _ => Want::Any,
         };
         let ret = self.call(nr::fstat as u64, a(&[raw, p.addr]));
-        if !self.dir_fd_enoent(e.kind, ret) {
-            self.expect(ret, want);
-        }
+        self.expect(ret, want);
         if ret == 0 && v == Verdict::Valid {
             // SAFETY: the kernel wrote a Stat at p.addr (scratch or the stack buffer).
             let kind = unsafe { ((p.addr + 8) as *const i16).read_unaligned() };
