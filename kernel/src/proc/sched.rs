@@ -317,7 +317,8 @@ fn queue(p: &Arc<Proc>, how: Queueing) {
         cpu::rdtsc()
     };
     if how != Queueing::GaveWay && trace::on(event::WAKEUP) {
-        let waker = current_pid().unwrap_or(-1);
+        // SAFETY: own CPU, interrupts off (push_irq_off above).
+        let waker = unsafe { (*this().current.get()).as_ref().map_or(-1, |w| w.pid) };
         trace::emit_at(
             now,
             event::WAKEUP,

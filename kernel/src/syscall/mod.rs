@@ -104,7 +104,10 @@ pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     } = ctx;
     if crate::trace::on(event::SYSCALL_EXIT) {
         let cid = p.container.load(core::sync::atomic::Ordering::Relaxed);
-        crate::trace::emit(event::SYSCALL_EXIT, p.pid, cid, num as u32, ret as u64);
+        // Interrupts are on here: off for the record, without asking.
+        cpu::disable_interrupts();
+        crate::trace::emit_irqs_off(event::SYSCALL_EXIT, p.pid, cid, num as u32, ret as u64);
+        cpu::enable_interrupts();
     }
     if let Some(status) = exit_status {
         crate::proc::lifecycle::exit(p, status);

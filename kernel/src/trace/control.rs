@@ -114,9 +114,9 @@ pub fn emit(ev: u16, pid: i32, container: i32, a: u32, b: u64) {
     write(ev, pid, container, a, b, None, false);
 }
 
-/// [`emit`] from an interrupt or system-call entry before it turns
-/// interrupts on (an interrupt gate or the entry stub turned them off),
-/// which spares the probe its own cli/sti.
+/// [`emit`] where interrupts are known to be off (an interrupt or
+/// system-call entry before it turns them on, or a caller that turned
+/// them off itself), which spares the probe asking.
 #[inline(always)]
 pub fn emit_irqs_off(ev: u16, pid: i32, container: i32, a: u32, b: u64) {
     write(ev, pid, container, a, b, None, true);
