@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
-use berth_abi::syscall::ProcInfo;
+use berth_abi::syscall::{KernelStats, ProcInfo};
 
 use crate::cstr::{c_string, Argv};
 use crate::sys::{self, result};
@@ -157,6 +157,13 @@ pub fn tcsetpgrp(pgid: Pid) -> Result<(), Errno> {
 pub fn ps(rows: &mut [ProcInfo]) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most `rows.len()` rows into `rows`.
     result(unsafe { sys::ps(rows.as_mut_ptr(), rows.len()) }).map(|n| n as usize)
+}
+
+/// Kernel-wide counters (the host's only: `EPERM` in a container).
+pub fn kstats() -> Result<KernelStats, Errno> {
+    let mut s = KernelStats::default();
+    // SAFETY: the kernel writes one KernelStats into `s`.
+    result(unsafe { sys::kstats(&mut s) }).map(|_| s)
 }
 
 /// The name in a [`ProcInfo`] row, up to its NUL.

@@ -26,6 +26,10 @@
 //!   whole size (call with `len` 0 to learn it); `EBUSY` while recording,
 //!   `ENOENT` before any. The trace calls are the host's: `EPERM` inside
 //!   a container.
+//! - 45 `kstats(out)`: fill one [`KernelStats`] (kernel-wide counters:
+//!   memory, processes, containers, cached inodes) and return 0; the
+//!   host's only (`EPERM` inside a container: the figures are the whole
+//!   machine's).
 //!
 //! Pids are those of the caller's numbering: inside a container (unless it
 //! shares the host's, `SPEC_PID_HOST`) pids start at 1 and `getpid`, `fork`,
@@ -84,6 +88,7 @@ macro_rules! for_each_syscall {
             42 trace_start(events: u64, cid: i32) -> i64;
             43 trace_stop() -> i64;
             44 trace_dump(buf: *mut u8, len: usize) -> i64;
+            45 kstats(out: *mut $crate::syscall::KernelStats) -> i64;
         }
     };
 }
@@ -159,6 +164,35 @@ pub struct ProcInfo {
 }
 
 const _: () = assert!(core::mem::size_of::<ProcInfo>() == 56);
+
+/// Kernel-wide counters filled in by `kstats`: what a stress run checks
+/// for leaks against the figures before it (72 bytes; C-compatible).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct KernelStats {
+    /// Frames the allocator managed at boot, after the kernel heap's share.
+    pub frames_total: u64,
+    /// Frames free now.
+    pub frames_free: u64,
+    /// Heap pages promised by `sbrk` and not yet touched.
+    pub pages_committed: u64,
+    /// Pages charged to the host and every container, together.
+    pub pages_charged: u64,
+    /// Kernel heap bytes in use, and its size.
+    pub heap_used: u64,
+    pub heap_size: u64,
+    /// Process slots in use (running, sleeping and zombie processes).
+    pub procs: u32,
+    /// Containers besides the host.
+    pub containers: u32,
+    /// In-memory inodes with a reference.
+    pub inodes_cached: u32,
+    pub _pad: u32,
+    /// TLB shootdown IPIs sent since boot.
+    pub tlb_shootdowns: u64,
+}
+
+const _: () = assert!(core::mem::size_of::<KernelStats>() == 72);
 
 #[cfg(test)]
 mod tests {

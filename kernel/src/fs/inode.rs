@@ -102,8 +102,7 @@ impl InodeCache {
         }
     }
 
-    /// Entries with a reference (tests).
-    #[cfg(test)]
+    /// Entries with a reference.
     pub(super) fn referenced(&self) -> usize {
         self.meta.lock().iter().filter(|s| s.refcnt > 0).count()
     }

@@ -319,6 +319,12 @@ impl FileSystem {
     }
 
     /// Log groups committed since mount.
+    /// In-memory inodes with a reference (open files, current directories,
+    /// lookups in progress).
+    pub fn inodes_referenced(&self) -> usize {
+        self.fs.icache.referenced()
+    }
+
     pub fn commits(&self) -> u64 {
         self.fs.log.commits()
     }

@@ -8,6 +8,7 @@
 mod container;
 mod fs;
 mod proc;
+mod system;
 mod trace;
 
 use alloc::sync::Arc;
@@ -69,6 +70,7 @@ mod handlers {
         exec, exit, fork, getpid, kill, ps, sbrk, setpgid, sleep, tcsetpgrp, uptime, wait,
         yield_cpu,
     };
+    pub use super::system::kstats;
     pub use super::trace::{trace_dump, trace_start, trace_stop};
 }
 

@@ -22,7 +22,7 @@ use berth_abi::fcntl::*;
 use berth_abi::fs::{Dirent, CONSOLE_MAJOR, DIRSIZ, MAXPATH};
 use berth_abi::limits::*;
 use berth_abi::stat::{Stat, T_DEVICE, T_DIR, T_FILE};
-use berth_abi::syscall::{proc_state, ProcInfo, PROC_NAME_LEN};
+use berth_abi::syscall::{proc_state, KernelStats, ProcInfo, PROC_NAME_LEN};
 
 /// The C spelling of a type used in the system-call table. A type without
 /// an impl here does not compile, so a new table type cannot be forgotten.
@@ -51,6 +51,7 @@ c_types! {
     *mut ProcInfo => "struct procinfo *",
     *const ContainerSpec => "const struct container_spec *",
     *mut ContainerInfo => "struct container_info *",
+    *mut KernelStats => "struct kernel_stats *",
 }
 
 /// One system call, with C types.
@@ -192,6 +193,23 @@ fn structs() -> Vec<CStruct> {
                 ("pgid", offset_of!(ProcInfo, pgid)),
                 ("name", offset_of!(ProcInfo, name)),
                 ("cycles", offset_of!(ProcInfo, cycles)),
+            ],
+        },
+        CStruct {
+            decl: "/* Kernel-wide counters filled in by kstats (the host's only). */\nstruct kernel_stats {\n    unsigned long frames_total;\n    unsigned long frames_free;\n    unsigned long pages_committed;\n    unsigned long pages_charged;\n    unsigned long heap_used;\n    unsigned long heap_size;\n    unsigned int procs;\n    unsigned int containers;\n    unsigned int inodes_cached;\n    unsigned int _pad;\n    unsigned long tlb_shootdowns;\n};",
+            name: "kernel_stats",
+            size: size_of::<KernelStats>(),
+            offsets: vec![
+                ("frames_total", offset_of!(KernelStats, frames_total)),
+                ("frames_free", offset_of!(KernelStats, frames_free)),
+                ("pages_committed", offset_of!(KernelStats, pages_committed)),
+                ("pages_charged", offset_of!(KernelStats, pages_charged)),
+                ("heap_used", offset_of!(KernelStats, heap_used)),
+                ("heap_size", offset_of!(KernelStats, heap_size)),
+                ("procs", offset_of!(KernelStats, procs)),
+                ("containers", offset_of!(KernelStats, containers)),
+                ("inodes_cached", offset_of!(KernelStats, inodes_cached)),
+                ("tlb_shootdowns", offset_of!(KernelStats, tlb_shootdowns)),
             ],
         },
         CStruct {

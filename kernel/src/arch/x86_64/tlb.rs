@@ -35,6 +35,13 @@ use crate::param::MAX_CPUS;
 static LOADED: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 /// Shootdowns each CPU has handled.
 static ACKS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
+/// Shootdown IPIs sent since boot.
+static SENT: AtomicU64 = AtomicU64::new(0);
+
+/// Shootdown IPIs sent since boot.
+pub fn shootdowns() -> u64 {
+    SENT.load(Ordering::Relaxed)
+}
 
 /// Records that this CPU just loaded `root` (0: the kernel's table).
 pub fn note_loaded(root: u64) {
@@ -57,6 +64,7 @@ pub fn retire(root: u64) {
         }
         let seen = ACKS[c].load(Ordering::Acquire);
         *wait = Some(seen);
+        SENT.fetch_add(1, Ordering::Relaxed);
         apic::send_ipi(
             percpu::cpu(c).apic_id.load(Ordering::Relaxed),
             idt::VECTOR_TLB_SHOOTDOWN,

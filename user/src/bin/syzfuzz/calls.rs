@@ -67,6 +67,7 @@ const STEPS: &[(Step, u32)] = &[
     (Fuzzer::container_diff, 1),
     (Fuzzer::getcid, 1),
     (Fuzzer::trace, 2),
+    (Fuzzer::kstats, 1),
     (Fuzzer::unknown, 1),
 ];
 
@@ -1424,10 +1425,27 @@ impl Fuzzer {
         }
     }
 
+    /// `kstats(out)`: the host's only; a bad buffer is `EFAULT`.
+    fn kstats(&mut self) {
+        let size = core::mem::size_of::<ulib::abi::syscall::KernelStats>() as u64;
+        let p = self.ptr(true);
+        let want = if self.in_grandchild {
+            // Maybe joined a container of its own.
+            Want::Any
+        } else if !self.on_host() {
+            Want::Err(EPERM)
+        } else if self.verdict(p, size, true) == Verdict::Fault {
+            Want::Err(EFAULT)
+        } else {
+            Want::Eq(0)
+        };
+        self.call_expect(nr::kstats as u64, a(&[p.addr]), want);
+    }
+
     fn unknown(&mut self) {
         let num: u64 = self.rng.pick(&[
             0,
-            45,
+            ulib::abi::syscall::TABLE.len() as u64 + 1,
             46,
             63,
             64,
