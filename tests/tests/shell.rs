@@ -227,6 +227,17 @@ fn pipe_bomb_128m_2cpu_tcg() -> Result<(), TestFailure> {
     )
 }
 
+/// The same at 8 CPUs after a recording took its trace rings (4 MiB of a
+/// 16 MiB kernel heap): the heap's reserve turns the bomb's forks and
+/// pipes into `ENOMEM` (an infallible allocation used to panic).
+#[test]
+fn pipe_bomb_128m_8cpu_after_a_trace_tcg() -> Result<(), TestFailure> {
+    run_usertests(
+        QemuConfig::new(8, Accel::Tcg).mem("128M"),
+        "perf record -o /t.dat echo traced; usertests pipe_bomb",
+    )
+}
+
 /// A program aimed at the `syscall` entry's address (read from the kernel
 /// ELF): faked calls with hostile registers kill only that program, and a
 /// user NT flag does not reach the kernel (user/src/bin/entryprobe.rs).

@@ -43,6 +43,7 @@ fn name_taken(name: &[u8]) -> bool {
 /// `create_container(spec)`: the new container's id.
 pub fn create(caller: &Proc, spec: &ContainerSpec) -> Result<i32, Errno> {
     host_only(caller)?;
+    crate::mm::heap::check_room()?;
     let (want, flags, limits) = spec::check_create(spec)?;
     let name = spec::check_name(&spec.name)?;
     let _one_at_a_time = MANAGE.lock();

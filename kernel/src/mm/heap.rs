@@ -7,6 +7,15 @@
 //! Code that must work with a full heap (sleep and wakeup) runs under a
 //! [`NoAlloc`] guard: an allocation on that CPU while one is live panics,
 //! naming the bug at once instead of when the heap happens to be full.
+//!
+//! The heap is never full for users' sake: the system calls that make
+//! kernel objects users choose the number of (processes, pipes, open
+//! files, containers, exec images) first ask [`check_room`], which says
+//! `ENOMEM` once less than [`reserve`] is free. That reserve is what the
+//! kernel needs to keep running with users at their limit (exits, reaps,
+//! interrupts, the shell's next command). Found by `usertests pipe_bomb`
+//! on a 128 MiB machine after a trace had taken 4 MiB: an infallible
+//! allocation failed and the kernel panicked.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::marker::PhantomData;
@@ -31,6 +40,23 @@ static HEAP: KernelHeap = KernelHeap(SpinLock::new("heap", Heap::empty()));
 pub unsafe fn init(start: u64, size: usize) {
     // SAFETY: forwarded to the caller.
     unsafe { HEAP.0.lock().init(start as *mut u8, size) };
+}
+
+/// Heap bytes that user-driven allocations must leave free: a sixteenth
+/// of the heap, at least 256 KiB.
+pub fn reserve(size: usize) -> usize {
+    (size / 16).max(256 << 10)
+}
+
+/// `ENOMEM` when the heap is down to its [`reserve`]: for the calls that
+/// create kernel objects on a user's behalf.
+pub fn check_room() -> Result<(), berth_abi::errno::Errno> {
+    let (used, size) = usage();
+    if size.saturating_sub(used) < reserve(size) {
+        Err(berth_abi::errno::Errno::ENOMEM)
+    } else {
+        Ok(())
+    }
 }
 
 /// Bytes of kernel heap in use and its total size.

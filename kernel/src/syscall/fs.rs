@@ -87,6 +87,7 @@ pub fn dup(ctx: &mut Ctx) -> Result<i64, Errno> {
 pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
     let addr = ctx.arg(0);
     with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
+    crate::mm::heap::check_room()?;
     let p = Arc::new(Pipe::new(ctx.proc.container().mem.clone())?);
     let r = Arc::new(File {
         kind: FileKind::PipeReader(p.clone()),
@@ -146,6 +147,7 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
     if flags & !O_ALL != 0 {
         return Err(Errno::EINVAL);
     }
+    crate::mm::heap::check_room()?;
     let path = path_arg(ctx, 0)?;
     let pfs = proc_fs(ctx)?;
     let file = pfs.view.open(&pfs.cwd, &path, flags);

@@ -22,6 +22,7 @@ pub(super) fn with_mm<R>(
 }
 
 pub fn fork(ctx: &mut Ctx) -> Result<i64, Errno> {
+    crate::mm::heap::check_room()?;
     lifecycle::fork(&ctx.proc, ctx.frame).map(i64::from)
 }
 
@@ -63,6 +64,7 @@ const SMALL_ARGS_BYTES: usize = 4096;
 static BIG_ARGS: SleepLock<()> = SleepLock::new("exec args", ());
 
 pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
+    crate::mm::heap::check_room()?;
     let path = path_arg(ctx, 0)?;
     let argv = ctx.arg(1);
     let mut args: Vec<Vec<u8>> = Vec::new();
