@@ -206,14 +206,6 @@ pub struct CtrName {
     pub name: [u8; NAME_LEN],
 }
 
-const _: () = {
-    assert!(core::mem::size_of::<DumpHeader>() == 64);
-    assert!(core::mem::size_of::<CpuSummary>() == 32);
-    assert!(core::mem::size_of::<Record>() == 32);
-    assert!(core::mem::size_of::<ProcName>() == 32);
-    assert!(core::mem::size_of::<CtrName>() == 32);
-};
-
 /// What follows the name tables from version 2 on.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
