@@ -35,12 +35,21 @@ pub fn kmain() -> ! {
         Some("boot") => finish_test("boot test", ticking, BOOT_TEST_PASSED),
         Some("panic") => panic!("panic self-test requested on the command line"),
         Some("fault") => {
-            // An address in the direct map's upper reaches that nothing maps.
-            let wild = 0xffff_c000_dead_b000usize as *const u64;
+            // A kernel-half address in a PML4 slot nothing maps.
+            let wild = 0xffff_a000_dead_b000usize as *const u64;
             // SAFETY: not safe at all, on purpose: the fault must be reported as a kernel panic.
             let v = unsafe { core::ptr::read_volatile(wild) };
             crate::println!("fault self-test: read {v:#x} from an unmapped address?!");
             finish_test("fault test", false, "")
+        }
+        Some("guard") => {
+            // The word just below a fresh kernel stack: its guard page.
+            let top = crate::mm::kstack::alloc().expect("guard self-test: no kernel stack");
+            let below = top - crate::param::KSTACK_PAGES * 4096 - 8;
+            crate::println!("guard self-test: writing {below:#x}, below a kernel stack");
+            // SAFETY: not safe at all, on purpose: the write must fault.
+            unsafe { core::ptr::write_volatile(below as *mut u64, 1) };
+            finish_test("guard test", false, "")
         }
         Some("console") => {
             crate::println!("console test: type ping");
@@ -52,7 +61,7 @@ pub fn kmain() -> ! {
         Some("run") | None => {}
         Some(other) => {
             crate::println!(
-                "unknown self-test {other:?} (known: boot, panic, fault, console, run)"
+                "unknown self-test {other:?} (known: boot, panic, fault, guard, console, run)"
             );
             debug_exit::exit_qemu(ExitCode::Failure);
         }

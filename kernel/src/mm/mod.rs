@@ -3,9 +3,9 @@
 //! [`init`] takes the firmware's RAM regions, keeps everything below 1 MiB
 //! (real-mode trampoline, firmware data) and the kernel image out of the
 //! pool, places the frame bitmap in the first region large enough, and
-//! carves the kernel heap out of the rest. Kernel stacks are physically
-//! contiguous runs reached through the direct map (no guard page yet: the
-//! double-fault IST stack at least reports an overflow that faults),
+//! carves the kernel heap out of the rest. Processes' kernel stacks have
+//! guard pages (`kstack.rs`); the per-CPU boot and IST stacks are
+//! physically contiguous runs reached through the direct map. All are
 //! zeroed when allocated. Besides leaving no earlier owner's bytes, that
 //! matters under TCG: QEMU keeps a frame that last held executed code
 //! (an exited process's text) on its code-page list until its translated
@@ -19,6 +19,7 @@
 pub mod account;
 pub mod frame;
 pub mod heap;
+pub mod kstack;
 pub mod page;
 pub mod pagebuf;
 pub mod refs;

@@ -15,7 +15,6 @@ use crate::container::Container;
 use crate::file::view::ProcFs;
 use crate::file::FdTable;
 use crate::mm::uvm::AddressSpace;
-use crate::param::KSTACK_PAGES;
 use crate::sched::wake::RunState;
 use crate::sync::list::{Link, Linked};
 use crate::sync::{SleepLock, SleepLockGuard, SpinLock, WaitQueue};
@@ -51,7 +50,7 @@ pub struct KernelStack {
 impl KernelStack {
     pub(super) fn new() -> Option<KernelStack> {
         Some(KernelStack {
-            top: crate::mm::alloc_kernel_stack(KSTACK_PAGES)?,
+            top: crate::mm::kstack::alloc()?,
         })
     }
 
@@ -62,10 +61,7 @@ impl KernelStack {
 
 impl Drop for KernelStack {
     fn drop(&mut self) {
-        let base = self.top - KSTACK_PAGES * 4096;
-        for i in 0..KSTACK_PAGES {
-            crate::mm::free_frame(crate::arch::x86_64::paging::virt_to_phys(base + i * 4096));
-        }
+        crate::mm::kstack::free(self.top);
     }
 }
 

@@ -5,6 +5,8 @@
 //!   at least the first 4 GiB so the LAPIC/IOAPIC windows are reachable,
 //!   in 2 MiB pages (1 GiB pages where the CPU has them), no-execute; the
 //!   0xfe00_0000..4 GiB MMIO hole is mapped uncached.
+//! - `KSTACK_REGION` (0xffff_c000_0000_0000): process kernel stacks, 4 KiB
+//!   pages, each stack with an unmapped guard page below it (`mm/kstack.rs`).
 //! - `KERNEL_VMA` (0xffff_ffff_8000_0000): the kernel image, physical 0..
 //!   kernel end, 2 MiB pages, executable.
 //!
@@ -17,6 +19,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 pub const DIRECT_MAP_BASE: u64 = 0xFFFF_8000_0000_0000;
 /// Where the kernel image is linked.
 pub const KERNEL_VMA: u64 = 0xFFFF_FFFF_8000_0000;
+/// Process kernel stacks, 4 KiB pages with an unmapped guard page below
+/// each (`mm/kstack.rs`): one PML4 slot of the kernel half, made at boot
+/// so every process's table shares it.
+pub const KSTACK_REGION: u64 = 0xFFFF_C000_0000_0000;
+/// Bytes of [`KSTACK_REGION`] (one PML4 slot: 512 GiB).
+pub const KSTACK_REGION_BYTES: u64 = 1 << 39;
 
 pub const PTE_PRESENT: u64 = 1 << 0;
 pub const PTE_WRITABLE: u64 = 1 << 1;
@@ -162,8 +170,61 @@ pub fn init_kernel_tables(phys_end: u64, kernel_phys_end: u64) {
         );
         p += 1 << 21;
     }
+    // The stack region's PDPT, so that every process table copies it.
+    next_table(
+        pml4,
+        (KSTACK_REGION >> 39) as usize & 511,
+        PTE_PRESENT | PTE_WRITABLE,
+    );
     KERNEL_PML4.store(pml4, Ordering::Release);
     switch_to_kernel_tables();
+}
+
+/// The kernel-table entry of page `va` of the stack region, creating its
+/// tables (`None`: no frame for one). The stack allocator serialises
+/// callers (two could otherwise make the same table twice).
+fn kstack_entry(va: u64) -> Option<&'static mut u64> {
+    debug_assert!((KSTACK_REGION..KSTACK_REGION + KSTACK_REGION_BYTES).contains(&va));
+    let mut t = kernel_pml4();
+    for shift in [39u64, 30, 21] {
+        let idx = ((va >> shift) & 511) as usize;
+        if table(t)[idx] & PTE_PRESENT == 0 {
+            let frame = crate::mm::alloc_frame()?;
+            table(frame).fill(0);
+            table(t)[idx] = frame | PTE_PRESENT | PTE_WRITABLE;
+        }
+        t = table(t)[idx] & PTE_ADDR_MASK;
+    }
+    Some(&mut table(t)[((va >> 12) & 511) as usize])
+}
+
+/// Maps frame `pa` at page `va` of the stack region (kernel data, not
+/// global: a CR3 write drops it from a TLB). False when a table could not
+/// be made. The caller owns `va` (its stack allocator hands out each
+/// page once).
+pub fn map_kstack_page(va: u64, pa: u64) -> bool {
+    match kstack_entry(va) {
+        Some(e) => {
+            *e = pa | PTE_PRESENT | PTE_WRITABLE | nx_bit();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Unmaps page `va` of the stack region, returning its frame. Other
+/// CPUs may still hold the translation: the allocator reuses `va` only
+/// after every CPU has dropped it (`tlb::flush_everywhere`).
+pub fn unmap_kstack_page(va: u64) -> Option<u64> {
+    let e = kstack_entry(va)?;
+    if *e & PTE_PRESENT == 0 {
+        return None;
+    }
+    let pa = *e & PTE_ADDR_MASK;
+    *e = 0;
+    // SAFETY: invlpg only discards a TLB entry.
+    unsafe { x86::tlb::flush(va as usize) };
+    Some(pa)
 }
 
 /// Loads the kernel's page tables on this CPU (APs call this after the trampoline).

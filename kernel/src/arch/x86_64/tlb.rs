@@ -82,8 +82,45 @@ pub fn retire(root: u64) {
 }
 
 /// The shootdown IPI: `drop_lazy` lets go of a table no process here
-/// uses (the scheduler's part), then the acknowledgement.
+/// uses (the scheduler's part); then a CR3 reload drops every non-global
+/// translation (for [`flush_everywhere`]); then the acknowledgement.
 pub fn on_shootdown(drop_lazy: impl FnOnce()) {
     drop_lazy();
+    reload_cr3();
     ACKS[percpu::cpu_index()].fetch_add(1, Ordering::AcqRel);
+}
+
+/// Drops this CPU's non-global translations (its table stays).
+fn reload_cr3() {
+    // SAFETY: writing CR3 its own value changes no mapping.
+    unsafe { x86::controlregs::cr3_write(x86::controlregs::cr3()) };
+}
+
+/// Makes every CPU drop its non-global translations of kernel addresses
+/// that were unmapped before the call (freed kernel stacks): an IPI to
+/// each other online CPU, acknowledged. The caller runs with interrupts
+/// on and holds no spinlock (the targets may be anywhere).
+pub fn flush_everywhere() {
+    let me = percpu::cpu_index();
+    let online = percpu::online_count().min(MAX_CPUS);
+    let mut waits = [None; MAX_CPUS];
+    for (c, wait) in waits.iter_mut().enumerate().take(online) {
+        if c == me {
+            continue;
+        }
+        *wait = Some(ACKS[c].load(Ordering::Acquire));
+        SENT.fetch_add(1, Ordering::Relaxed);
+        apic::send_ipi(
+            percpu::cpu(c).apic_id.load(Ordering::Relaxed),
+            idt::VECTOR_TLB_SHOOTDOWN,
+        );
+    }
+    reload_cr3();
+    for (c, wait) in waits.iter().enumerate() {
+        if let Some(seen) = *wait {
+            while ACKS[c].load(Ordering::Acquire) == seen {
+                core::hint::spin_loop();
+            }
+        }
+    }
 }
