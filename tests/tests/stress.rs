@@ -37,7 +37,7 @@ fn short_run(cpus: usize, secs: u32, leak_check: bool) -> Result<(), TestFailure
     let mut why = Vec::new();
     for p in PROGRAMS {
         let pass = format!("{p}: PASS");
-        if !report.lines.iter().any(|l| *l == pass) {
+        if !report.lines.contains(&pass) {
             let said: Vec<&String> = report
                 .lines
                 .iter()

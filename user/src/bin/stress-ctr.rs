@@ -134,7 +134,7 @@ fn ping_pong(who: &str, rep: Reporter) -> i32 {
                     return 1;
                 }
                 n += 1;
-                if n % 64 == 0 {
+                if n.is_multiple_of(64) {
                     let _ = process::sleep(1);
                 }
             }
