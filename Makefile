@@ -227,3 +227,26 @@ bench: check-cpus kernel fsimg
 	  target/release/bench-runner --cpus $(CPUS) --boots $(BENCH_BOOTS) \
 	  $(if $(filter 1,$(BENCH_KVM)),--kvm) $(BENCH)
 # ---- end of benchmarks ----
+
+# ---- stress ----
+# make stress CPUS=8 SECS=60   build everything, boot berth under TCG (KVM=0
+#                       unless KVM=1 is given) and run the guest `stress`
+#                       program: stress-fork, stress-mem, stress-ctr, stress-fs,
+#                       stress-sched and syzfuzz one after another, SECS seconds
+#                       EACH (default 60; the whole run takes about 6 x SECS plus
+#                       settle waits), kstats taken around each. Prints the
+#                       guest's table, then checks no kernel panic, the shell
+#                       answering, and, after power off, fsck on the disk (clean,
+#                       the image's inodes and blocks exactly). STRESS="-p NAME"
+#                       runs only some programs. Runner: tests/src/bin/stress-runner.rs.
+SECS ?= 60
+STRESS ?=
+STRESS_KVM := $(if $(filter command line environment,$(origin KVM)),$(KVM),0)
+
+.PHONY: stress
+stress: check-cpus kernel fsimg
+	cargo build --quiet --release -p berth-tests --bin stress-runner
+	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
+	  target/release/stress-runner --cpus $(CPUS) --secs $(SECS) \
+	  $(if $(filter 1,$(STRESS_KVM)),--kvm) $(if $(STRESS),-- $(STRESS))
+# ---- end of stress ----

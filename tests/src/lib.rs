@@ -16,6 +16,7 @@
 //! - [`qemu`]: a running QEMU: wait, send, exit, kill on drop.
 //! - [`lines`]: parsers for the kernel's well-known console lines (pure).
 //! - [`boot`]: waiting for a complete boot and checking what it reported.
+//! - [`stress`]: running the guest `stress` program and reading its table.
 
 pub mod accel;
 pub mod boot;
@@ -28,6 +29,7 @@ pub mod lines;
 pub mod qemu;
 pub mod report;
 pub mod shell;
+pub mod stress;
 pub mod symbols;
 
 use std::time::Duration;

@@ -29,7 +29,8 @@
 //! - [`test`]: the table-driven runner of the test programs;
 //! - [`fairshare`]: weighted max-min fair CPU shares (`schedtest`'s
 //!   expectation) and [`stress`]: `stress-sched`'s report records and the
-//!   ledger that judges them.
+//!   ledger that judges them; [`stresskit`]: what the other stress
+//!   programs share (options, leak checks on `kstats`, report pipes).
 //!
 //! The pure parts (argument and C-string building, line buffering, the
 //! allocator's arenas, the test runner, fair shares, the stress ledger) are unit-tested on the host; the
@@ -49,6 +50,7 @@ pub mod io;
 pub mod process;
 pub mod rt;
 pub mod stress;
+pub mod stresskit;
 pub mod sys;
 pub mod test;
 pub mod trace;
