@@ -37,11 +37,18 @@ impl MemAccount {
 
     /// Charges `n` frames, or `ENOMEM` if that would pass the limit.
     pub fn try_charge(&self, n: u64) -> Result<(), Errno> {
+        self.try_charge_leaving(n, 0)
+    }
+
+    /// [`MemAccount::try_charge`] that also leaves `room` pages under the
+    /// limit (a heap's promise leaves its process room for its stack and
+    /// page tables, which come out of the same limit).
+    pub fn try_charge_leaving(&self, n: u64, room: u64) -> Result<(), Errno> {
         let limit = self.limit.load(Ordering::Relaxed);
         self.pages
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |p| {
                 let new = p.checked_add(n)?;
-                (limit == 0 || new <= limit).then_some(new)
+                (limit == 0 || new.checked_add(room)? <= limit).then_some(new)
             })
             .map(drop)
             .map_err(|_| Errno::ENOMEM)

@@ -26,8 +26,10 @@ use crate::sync::SpinLock;
 const PAGE: u64 = 4096;
 /// A slot: the guard page, then the stack.
 const SLOT_BYTES: u64 = (KSTACK_PAGES + 1) * PAGE;
-/// Slots the region holds.
-const SLOTS: u64 = KSTACK_REGION_BYTES / SLOT_BYTES;
+/// Slots in use at most: every process slot and some freed ones waiting
+/// for a flush. Their tables are made at boot ([`init`]).
+const SLOTS: u64 = LIST_ROOM as u64;
+const _: () = assert!(SLOTS * SLOT_BYTES <= KSTACK_REGION_BYTES);
 
 struct Slots {
     /// Slots never handed out below this one.
@@ -50,6 +52,20 @@ static SLOTS_TABLE: SpinLock<Slots> = SpinLock::new(
         freed: 0,
     },
 );
+
+/// Room for every slot's bookkeeping, taken at boot, so a stress run that
+/// fills the process table leaves the heap as it found it.
+const LIST_ROOM: usize = berth_abi::limits::NPROC + 128;
+
+/// Reserves the lists' room and makes the region's page tables
+/// (at boot, once the heap and the kernel's tables exist): about 90 KiB
+/// for 1152 slots.
+pub fn init() {
+    let mut s = SLOTS_TABLE.lock();
+    s.clean.reserve(LIST_ROOM);
+    s.dirty.reserve(LIST_ROOM);
+    paging::prepare_kstack_tables(SLOTS * SLOT_BYTES);
+}
 
 fn base(slot: u64) -> u64 {
     KSTACK_REGION + slot * SLOT_BYTES

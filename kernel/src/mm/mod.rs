@@ -93,11 +93,15 @@ pub fn refs() -> &'static refs::Refs {
     REFS.get().expect("mm::init not run")
 }
 
-/// Drops one address space's mapping of user frame `phys`, freeing the
-/// frame when it was the last.
-pub fn release_user_frame(phys: u64) {
+/// Drops one address space's mapping of user frame `phys` (PTE `flags`),
+/// freeing the frame when it was the last. A copy-on-write mapping of a
+/// frame still shared held a promise of the copy it might have needed
+/// (see `uvm.rs`): that promise is given back.
+pub fn release_user_frame(phys: u64, flags: u64) {
     if refs().release(phys) {
         free_frame(phys);
+    } else if flags & crate::arch::x86_64::paging::PTE_COW != 0 {
+        uncommit(1);
     }
 }
 
@@ -111,7 +115,9 @@ static COMMITTED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64:
 /// itself ran the machine dry).
 pub fn commit(pages: u64) -> Result<(), berth_abi::errno::Errno> {
     use core::sync::atomic::Ordering;
-    let free = free_frames();
+    // What nothing may promise: room for stacks, page tables, kernel
+    // stacks and pipes once the heaps have promised the rest.
+    let free = free_frames().saturating_sub(unpromised_reserve());
     COMMITTED
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| {
             let total = c.checked_add(pages)?;
@@ -119,6 +125,11 @@ pub fn commit(pages: u64) -> Result<(), berth_abi::errno::Errno> {
         })
         .map(drop)
         .map_err(|_| berth_abi::errno::Errno::ENOMEM)
+}
+
+/// Frames [`commit`] never promises: 1/64 of RAM, at least 256 (1 MiB).
+fn unpromised_reserve() -> u64 {
+    (usable_bytes() / FRAME_SIZE / 64).max(256)
 }
 
 /// Takes back `pages` promised by [`commit`] (touched, or given back).
@@ -142,8 +153,22 @@ pub fn free_frames() -> u64 {
     FRAMES.lock().as_ref().map_or(0, |a| a.free_frames())
 }
 
-/// One frame (physical address), not zeroed.
+/// One frame (physical address), not zeroed; `None` also when the free
+/// frames are all promised ([`commit`]): page tables, kernel stacks,
+/// pipes and unpromised user pages never take what a heap was promised.
 pub fn alloc_frame() -> Option<u64> {
+    let mut frames = FRAMES.lock();
+    let a = frames.as_mut()?;
+    if a.free_frames() <= committed() {
+        return None;
+    }
+    a.alloc()
+}
+
+/// A frame for memory already promised (a heap page's first touch, a
+/// copy-on-write copy): may take what [`commit`] set aside. The caller
+/// gives back the promise once it holds the frame.
+pub fn alloc_promised_frame() -> Option<u64> {
     FRAMES.lock().as_mut()?.alloc()
 }
 

@@ -29,7 +29,17 @@
 //! uncharged when freed. A page shared after fork is charged to each space
 //! that maps it (what it would cost once copied), so a fork is refused at
 //! a container's limit exactly as a copying fork was, and a later write
-//! never needs a charge it might not get. While the memory log is on, each page installed
+//! never needs a charge it might not get. Page tables are charged before
+//! they are made, within the limit too.
+//!
+//! Promises (`mm::commit`): a heap page below the break, and the copy a
+//! copy-on-write page may need (one per extra mapper of a frame, taken at
+//! fork), are counted against free frames, and every other frame
+//! allocation leaves the promised ones alone. So a touch of promised
+//! memory, or a write to a page shared by fork, always finds its frame:
+//! memory runs out as `ENOMEM` from `sbrk`, `fork` or the call that needed
+//! a frame, never as a kill of a process that did what it was promised
+//! (a stack page, which nothing promises, is the exception). While the memory log is on, each page installed
 //! for a container process prints `GVA -> HVA` (the direct-map address of
 //! the frame now backing the user address).
 //!
@@ -50,6 +60,9 @@ use crate::arch::x86_64::paging::{
 };
 
 const PAGE: u64 = 4096;
+/// Pages a heap's promise leaves under its container's limit, for the
+/// stack and page tables its process still needs once `sbrk` said ENOMEM.
+const STACK_ROOM: u64 = 16;
 /// Lowest stack address a process may touch.
 pub const STACK_BOTTOM: u64 = USER_STACK_TOP - USER_STACK_BYTES;
 
@@ -160,20 +173,11 @@ impl AddressSpace {
         Ok(f)
     }
 
-    /// Drops a charged page: frees its frame unless another address space
-    /// still maps it.
-    fn free_charged(&self, f: u64) {
-        crate::mm::release_user_frame(f);
+    /// Drops a charged page mapped with `flags`: frees its frame unless
+    /// another address space still maps it.
+    fn free_charged(&self, f: u64, flags: u64) {
+        crate::mm::release_user_frame(f, flags);
         self.account.uncharge(1);
-    }
-
-    /// Charges table frames the page table allocated since last asked.
-    fn charge_new_tables(&mut self) {
-        let now = self.table().table_frames();
-        if now > self.charged_tables {
-            self.account.charge(now - self.charged_tables);
-            self.charged_tables = now;
-        }
     }
 
     fn table(&self) -> &PageTable {
@@ -207,14 +211,20 @@ impl AddressSpace {
     /// on failure frees `f`.
     fn install(&mut self, va: u64, f: u64, flags: u64) -> Result<(), Errno> {
         self.map_page(va, f, flags)
-            .inspect_err(|_| self.free_charged(f))
+            .inspect_err(|_| self.free_charged(f, flags))
     }
 
     /// Maps frame `f` at the unmapped user page `va` and counts it (its
     /// charge is the caller's); on failure nothing is mapped or counted.
     fn map_page(&mut self, va: u64, f: u64, flags: u64) -> Result<(), Errno> {
+        // The tables it makes are charged first, within the limit.
+        let need = self.table().tables_needed(va);
+        self.account.try_charge(need)?;
         let mapped = self.table_mut().map(va, f, flags);
-        self.charge_new_tables();
+        let now = self.table().table_frames();
+        let made = now - self.charged_tables;
+        self.charged_tables = now;
+        self.account.uncharge(need.saturating_sub(made));
         if mapped.is_err() {
             return Err(Errno::ENOMEM);
         }
@@ -264,8 +274,8 @@ impl AddressSpace {
     fn unmap_range(&mut self, start: u64, end: u64) {
         let mut va = start;
         while va < end {
-            if let Some(pa) = self.table_mut().unmap(va) {
-                self.free_charged(pa);
+            if let Some((pa, flags)) = self.table_mut().unmap(va) {
+                self.free_charged(pa, flags);
                 if va >= STACK_BOTTOM {
                     self.stack_pages -= 1;
                 } else {
@@ -303,9 +313,10 @@ impl AddressSpace {
         Ok(old)
     }
 
-    /// Charges and commits `pages` untouched heap pages.
+    /// Charges and commits `pages` untouched heap pages, leaving
+    /// [`STACK_ROOM`] under the container's limit.
     fn promise(&mut self, pages: u64) -> Result<(), Errno> {
-        self.account.try_charge(pages)?;
+        self.account.try_charge_leaving(pages, STACK_ROOM)?;
         if let Err(e) = crate::mm::commit(pages) {
             self.account.uncharge(pages);
             return Err(e);
@@ -330,7 +341,7 @@ impl AddressSpace {
     /// charge and commitment become a zeroed frame.
     fn fault_in_heap(&mut self, va: u64) -> Result<(), Errno> {
         let va = va & !(PAGE - 1);
-        let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+        let f = crate::mm::alloc_promised_frame().ok_or(Errno::ENOMEM)?;
         // SAFETY: a fresh frame from the allocator, reached through the direct map.
         unsafe { core::ptr::write_bytes(phys_to_virt(f) as *mut u8, 0, PAGE as usize) };
         let flags = pte_flags(Prot {
@@ -384,9 +395,10 @@ impl AddressSpace {
             self.table_mut().remap(va, pa, writable);
             return Ok(());
         }
-        // The copy's charge comes with the page's own (see the header):
-        // take a frame first, then give the shared one back.
-        let f = crate::mm::alloc_frame().ok_or(Errno::ENOMEM)?;
+        // The copy's charge comes with the page's own, its frame with the
+        // promise made at fork (see the header): take a frame first, then
+        // give the shared one (and the promise) back.
+        let f = crate::mm::alloc_promised_frame().ok_or(Errno::ENOMEM)?;
         // SAFETY: both frames are in the direct map; `f` is fresh and ours,
         // `pa` stays mapped (read-only) here until the remap below.
         unsafe {
@@ -397,7 +409,7 @@ impl AddressSpace {
             )
         };
         self.table_mut().remap(va, f, writable);
-        crate::mm::release_user_frame(pa);
+        crate::mm::release_user_frame(pa, flags);
         if self.account.cid != 0 && crate::container::log::memory_log_on() {
             crate::container::log::memory(self.log_pid, self.account.cid, va, phys_to_virt(f));
         }
@@ -437,13 +449,25 @@ impl AddressSpace {
         })?;
         for (va, pa, flags) in pages {
             let mut keep = flags & (PTE_WRITABLE | PTE_COW | nx_bit());
+            let cow = keep & (PTE_WRITABLE | PTE_COW) != 0;
+            // A page one of the two may write needs a copy one day: its
+            // frame is promised now (fork says ENOMEM if it is not there).
+            if cow {
+                crate::mm::commit(1)?;
+            }
+            if let Err(e) = child.account.try_charge(1) {
+                if cow {
+                    crate::mm::uncommit(1);
+                }
+                return Err(e);
+            }
             if keep & PTE_WRITABLE != 0 {
                 keep = (keep & !PTE_WRITABLE) | PTE_COW;
                 self.table_mut().remap(va, pa, keep);
             }
-            child.account.try_charge(1)?;
             crate::mm::refs().share(pa);
-            // On failure `install` drops the share and the charge again.
+            // On failure `install` drops the share, the promise and the
+            // charge again.
             child.install(va, pa, keep)?;
         }
         Ok(child)

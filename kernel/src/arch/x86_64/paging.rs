@@ -186,6 +186,7 @@ pub fn init_kernel_tables(phys_end: u64, kernel_phys_end: u64) {
 fn kstack_entry(va: u64) -> Option<&'static mut u64> {
     debug_assert!((KSTACK_REGION..KSTACK_REGION + KSTACK_REGION_BYTES).contains(&va));
     let mut t = kernel_pml4();
+    assert!(t != 0, "kernel stack tables before the kernel's tables");
     for shift in [39u64, 30, 21] {
         let idx = ((va >> shift) & 511) as usize;
         if table(t)[idx] & PTE_PRESENT == 0 {
@@ -196,6 +197,16 @@ fn kstack_entry(va: u64) -> Option<&'static mut u64> {
         t = table(t)[idx] & PTE_ADDR_MASK;
     }
     Some(&mut table(t)[((va >> 12) & 511) as usize])
+}
+
+/// Makes the tables of the first `bytes` of the stack region (at boot, so
+/// that stacks never grow the kernel's tables later).
+pub fn prepare_kstack_tables(bytes: u64) {
+    let mut va = KSTACK_REGION;
+    while va < KSTACK_REGION + bytes {
+        kstack_entry(va).expect("out of memory for kernel stack tables");
+        va += 1 << 21;
+    }
 }
 
 /// Maps frame `pa` at page `va` of the stack region (kernel data, not
@@ -322,13 +333,28 @@ impl PageTable {
         Ok(())
     }
 
-    /// Removes the mapping of `va`, returning the frame it mapped.
-    pub fn unmap(&mut self, va: u64) -> Option<u64> {
+    /// Table frames a mapping of `va` would have to make (0 to 3).
+    pub fn tables_needed(&self, va: u64) -> u64 {
+        let mut t = self.pml4;
+        for (k, shift) in [39u64, 30, 21].into_iter().enumerate() {
+            let e = table(t)[((va >> shift) & 511) as usize];
+            if e & PTE_PRESENT == 0 {
+                return 3 - k as u64;
+            }
+            t = e & PTE_ADDR_MASK;
+        }
+        0
+    }
+
+    /// Removes the mapping of `va`, returning the frame it mapped and the
+    /// entry's flags.
+    pub fn unmap(&mut self, va: u64) -> Option<(u64, u64)> {
         let e = self.entry(va, false).ok()??;
         if *e & PTE_PRESENT == 0 {
             return None;
         }
         let pa = *e & PTE_ADDR_MASK;
+        let flags = *e & !PTE_ADDR_MASK;
         *e = 0;
         // The table may be the current one (sbrk shrinking): drop any cached
         // translation. Another CPU may keep the table loaded (lazy TLB) but
@@ -336,7 +362,7 @@ impl PageTable {
         // process that ran elsewhere since (see tlb.rs).
         // SAFETY: invlpg only discards a TLB entry.
         unsafe { x86::tlb::flush(va as usize) };
-        Some(pa)
+        Some((pa, flags))
     }
 
     /// Replaces the mapping of the mapped user page `va` with frame `pa`
@@ -404,10 +430,10 @@ impl PageTable {
     /// then every intermediate table, then the PML4. The table must not be
     /// current on this CPU; other CPUs that kept it loaded (lazy TLB) are
     /// made to let go first (`tlb::retire`).
-    pub fn destroy(self, mut free_page: impl FnMut(u64)) {
+    pub fn destroy(self, mut free_page: impl FnMut(u64, u64)) {
         // No other CPU may still hold it (see tlb.rs).
         super::tlb::retire(self.pml4);
-        fn free_level(t: u64, level: u32, free_page: &mut impl FnMut(u64)) {
+        fn free_level(t: u64, level: u32, free_page: &mut impl FnMut(u64, u64)) {
             for &e in table(t).iter() {
                 if e & PTE_PRESENT == 0 {
                     continue;
@@ -415,7 +441,7 @@ impl PageTable {
                 if level > 1 {
                     free_level(e & PTE_ADDR_MASK, level - 1, free_page);
                 } else {
-                    free_page(e & PTE_ADDR_MASK);
+                    free_page(e & PTE_ADDR_MASK, e & !PTE_ADDR_MASK);
                 }
             }
             crate::mm::free_frame(t);

@@ -36,6 +36,8 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     let kernel_phys_end = core::ptr::addr_of!(__kernel_end) as u64 - paging::KERNEL_VMA;
     let phys_end = crate::mm::init(boot.regions(), kernel_phys_end);
     paging::init_kernel_tables(phys_end, kernel_phys_end);
+    // Needs the heap and the kernel's own tables.
+    crate::mm::kstack::init();
     idt::build();
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();

@@ -82,7 +82,10 @@ pub fn run(f: &mut Fuzzer, plan: Plan) -> ! {
             99
         }
         Plan::ExecEcho => {
-            let p = f.put_str(0, b"/echoargs");
+            // Random arguments to a program that ignores them: echoargs
+            // would print them, and random bytes on the console can look
+            // like the shell's prompt to whatever drives it.
+            let p = f.put_str(0, b"/nop");
             let mut ptrs = [0u64; 9];
             ptrs[0] = p;
             let n = f.rng.range(0, 8) as usize;
