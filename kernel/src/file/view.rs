@@ -387,11 +387,20 @@ impl View {
                     // The old one goes first: its pages count against the new.
                     *cache = None;
                     let ip = Self::inode(node);
-                    *cache = Some(if self.still_names(l, path, ip, listing.id) {
-                        self.merged_listing(l, path, ip)?
+                    // Removed from the view (before the listing, or while
+                    // it was made: then it may be another's): no entries.
+                    let listed = if self.still_names(l, path, ip, listing.id) {
+                        match self.merged_listing(l, path, ip) {
+                            Ok(b) => Some(b),
+                            Err(Errno::ENOENT | Errno::ENOTDIR) => None,
+                            Err(e) => return Err(e),
+                        }
                     } else {
-                        // Removed from the view: no entries.
-                        PageBuf::new(l.account.clone())
+                        None
+                    };
+                    *cache = Some(match listed {
+                        Some(b) if self.still_names(l, path, ip, listing.id) => b,
+                        _ => PageBuf::new(l.account.clone()),
                     });
                 }
                 Ok(cache.as_ref().map_or(0, |b| b.read_at(off as usize, dst)))
