@@ -1461,7 +1461,7 @@ impl Fuzzer {
         ]);
         let mut args = [0u64; 6];
         for v in &mut args {
-            *v = self.rng.next();
+            *v = self.rng.next_u64();
         }
         self.call_expect(num, args, Want::Err(ENOSYS));
     }

@@ -70,7 +70,7 @@ impl Fuzzer {
     pub fn wild(&mut self) -> u64 {
         match self.rng.below(4) {
             0 => self.rng.range(0x1000_0000_0000, 0x6fff_ffff_ffff) & !self.rng.pick(&[0, 7]),
-            1 => self.rng.next() | (1 << 63),
+            1 => self.rng.next_u64() | (1 << 63),
             2 => self.edge + self.rng.range(0, 1 << 20),
             _ => self.rng.pick(WILD),
         }
