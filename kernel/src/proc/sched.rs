@@ -419,17 +419,11 @@ fn run(me: usize, p: Arc<Proc>, group: usize) {
     c.picked_at.set(c.stamp.get());
     c.group.set(group);
     if trace::on(event::SWITCH) {
-        // From the scheduler loop (idle) to the process, at the clock read
-        // its slice is charged from (the last switch-out, or the end of a
-        // halt): a switch costs one read, traced or not.
-        trace::emit_at(
-            c.stamp.get(),
-            event::SWITCH,
-            -1,
-            -1,
-            p.pid as u32,
-            u64::from(group as u32),
-        );
+        // From the scheduler loop (idle) to the process, on a clock read
+        // of its own: the stamp its slice is charged from (the last
+        // switch-out) predates records the loop made since (an interrupt
+        // between picks), and a CPU's records must stay in time order.
+        trace::emit(event::SWITCH, -1, -1, p.pid as u32, u64::from(group as u32));
     }
     // SAFETY: the process's saved stack pointer was stored by its last
     // switch-out (or built by prepare_first_entry) under the sched_lock

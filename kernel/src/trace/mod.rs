@@ -24,11 +24,12 @@
 //! process coming in is one of them).
 //!
 //! **Clock.** `rdtsc` costs about 6,000 cycles under this machine's KVM
-//! (it traps) and 15-60 under TCG; a probe reads it once, and the switch
-//! probes take the scheduler's own reads (the switch-out stamp; for a
-//! switch-in, the stamp its slice is charged from), so tracing adds no
-//! clock read to a switch, and the trace shows what the scheduler charges
-//! (a wakeup's own read also decides its preemption). The read cost measured at
+//! (it traps) and 15-60 under TCG; a probe reads it once, and the
+//! switch-out probe takes the scheduler's own read (its switch-out stamp;
+//! a wakeup's read also decides its preemption). The switch-in probe
+//! reads its own: the charge stamp it could share predates records the
+//! scheduler loop makes meanwhile (an interrupt between picks), and each
+//! CPU's records are in time order. The read cost measured at
 //! boot and the TSC's frequency and source go in the dump header, so the
 //! host tool can judge intervals near the cost of the read.
 //!
