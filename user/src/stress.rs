@@ -302,6 +302,10 @@ pub struct Ledger {
     ping_done: BTreeMap<(u16, u16), (u32, u32)>,
     pong_done: BTreeMap<(u16, u16), (u32, u32)>,
     errors: Vec<String>,
+    /// A pair's write or read failures, judged at the end: a generation
+    /// destroyed under its pair may see its partner die first (a broken
+    /// pipe, an early end) before its own kill lands.
+    pair_faults: Vec<(u16, u16, u32, u32)>,
     hung: u32,
     ended: bool,
 }
@@ -320,6 +324,7 @@ impl Ledger {
             ping_done: BTreeMap::new(),
             pong_done: BTreeMap::new(),
             errors: Vec::new(),
+            pair_faults: Vec::new(),
             hung: 0,
             ended: false,
         }
@@ -341,6 +346,9 @@ impl Ledger {
             }
             Kind::PongDone => {
                 self.pong_done.insert((r.pair, r.gen), (r.a, r.b));
+            }
+            Kind::PairError if matches!(r.a, 3 | 4) => {
+                self.pair_faults.push((r.pair, r.gen, r.a, r.b));
             }
             Kind::PairError => self.errors.push(format!(
                 "pair {} (generation {}): {}",
@@ -375,9 +383,20 @@ impl Ledger {
         if !self.ended {
             why.push(String::from("the controller never reported its end"));
         }
-        why.extend(self.errors.iter().take(LIST).cloned());
-        if self.errors.len() > LIST {
-            why.push(format!("{} more errors", self.errors.len() - LIST));
+        let mut errors = self.errors.clone();
+        for &(pair, gen, a, b) in &self.pair_faults {
+            let slot = self.plan.slot_of(usize::from(pair)) as u8;
+            if !self.killed.contains_key(&(slot, gen)) {
+                errors.push(format!(
+                    "pair {pair} (generation {gen}): {}",
+                    Fault::describe(a, b)
+                ));
+            }
+        }
+        let errors = &errors;
+        why.extend(errors.iter().take(LIST).cloned());
+        if errors.len() > LIST {
+            why.push(format!("{} more errors", errors.len() - LIST));
         }
         if self.hung > 0 {
             why.push(format!(

@@ -16,11 +16,11 @@
 //!
 //! Scenarios (`scenarios.rs`, `sleeper.rs`):
 //! - `weights`: containers of weight 50, 100 and 150, each with
-//!   max(2, CPUS) CPU-bound processes; each container's share within ±2 %
+//!   max(2, CPUS) CPU-bound processes; each container's share within ±3 %
 //!   (relative) of expected;
 //! - `one-vs-six`: 1 CPU-bound process against 6, equal weights; max-min
 //!   fair (50/50 on 2 CPUs, 1/7 for the one on 8: nothing is contended);
-//!   ±2 % relative;
+//!   ±3 % relative;
 //! - `intra`: one container with 2 x CPUS processes; each process's share
 //!   of the container's cycles within ±5 % (relative) of equal;
 //! - `sleeper`: container S sleeps 5 s while A runs, then both are
