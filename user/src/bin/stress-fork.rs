@@ -27,7 +27,7 @@
 use alloc::collections::BTreeMap;
 
 use ulib::abi::limits::NPROC;
-use ulib::container::{self, Spec};
+use ulib::container::{self, Cid, Spec};
 use ulib::fd::{self, Fd};
 use ulib::prelude::*;
 use ulib::process::{self, Fork, Pid};
@@ -296,15 +296,7 @@ fn ctr_limit(o: &Opts) -> Result<String, String> {
         }
         Ok(String::from("20 host forks meanwhile"))
     });
-    let (oks, fails) = workers.finish();
-    for c in made {
-        let _ = container::destroy(c);
-    }
-    if fails.is_empty() {
-        Ok(oks.join(", "))
-    } else {
-        Err(stresskit::summarize(&fails, 4))
-    }
+    finish(workers, made)
 }
 
 /// Inside a container of `max` processes (the caller is one): fork to the
@@ -409,15 +401,7 @@ fn churn(o: &Opts) -> Result<String, String> {
             churn_worker(seed, batch, end)
         });
     }
-    let (oks, fails) = workers.finish();
-    for c in made {
-        let _ = container::destroy(c);
-    }
-    if fails.is_empty() {
-        Ok(oks.join(", "))
-    } else {
-        Err(stresskit::summarize(&fails, 4))
-    }
+    finish(workers, made)
 }
 
 fn churn_worker(seed: u64, batch: usize, end: u64) -> Result<String, String> {
@@ -479,5 +463,19 @@ fn child(mode: Mode, status: i32) -> i32 {
             Ok(Fork::Parent(_)) => status,
             Err(err) => ORPHAN_FORK_FAILED + err as i32,
         },
+    }
+}
+
+/// Waits for the workers, destroys the containers made for them, and
+/// sums up: every worker's summary, or the first failures.
+fn finish(workers: Workers, made: Vec<Cid>) -> Result<String, String> {
+    let (oks, fails) = workers.finish();
+    for c in made {
+        let _ = container::destroy(c);
+    }
+    if fails.is_empty() {
+        Ok(oks.join(", "))
+    } else {
+        Err(stresskit::summarize(&fails, 4))
     }
 }
