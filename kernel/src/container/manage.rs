@@ -118,7 +118,6 @@ pub fn destroy(caller: &Proc, id: i32) -> Result<(), Errno> {
         drop(c.emptied.sleep(g));
     }
     lifecycle::reap_container(c.serial);
-    c.files.clear();
     // Its layer goes before the id is free (a failure leaves it to mount).
     if let Some(view) = &c.view {
         if let Err(e) = view.discard_layer() {

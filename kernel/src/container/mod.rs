@@ -21,7 +21,6 @@
 
 pub mod spec;
 
-#[cfg(target_os = "none")]
 pub mod files;
 pub mod log;
 #[cfg(target_os = "none")]

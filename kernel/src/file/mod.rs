@@ -20,6 +20,7 @@ use berth_abi::errno::Errno;
 use berth_abi::limits::NOFILE;
 use berth_abi::stat::Stat;
 
+use crate::container::files::FileCharge;
 use crate::sync::SleepLock;
 use devsw::Device;
 use pipe::Pipe;
@@ -51,6 +52,9 @@ pub struct File {
     pub kind: FileKind,
     pub readable: bool,
     pub writable: bool,
+    /// Its place in the opener's container file table, given back when
+    /// the file closes.
+    pub charge: FileCharge,
 }
 
 impl File {
@@ -60,6 +64,7 @@ impl File {
         minor: i16,
         readable: bool,
         writable: bool,
+        charge: FileCharge,
     ) -> Result<Arc<File>, Errno> {
         Ok(Arc::new(File {
             kind: FileKind::Device {
@@ -69,6 +74,7 @@ impl File {
             },
             readable,
             writable,
+            charge,
         }))
     }
 

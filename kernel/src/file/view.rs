@@ -24,6 +24,7 @@ use berth_abi::fs::{T_DEVICE, T_DIR, T_FILE};
 use berth_abi::stat::Stat;
 
 use super::{File, FileKind};
+use crate::container::files::FileCharge;
 use crate::fs::overlay::{Layer, OvPath};
 use crate::fs::{At, FileSystem, InodeGuard, InodeRef};
 use crate::mm::account::MemAccount;
@@ -209,7 +210,13 @@ impl View {
     /// `open(path, flags)` from `cwd` (flags as `FileSystem::open_inode`
     /// takes them). A device inode opens its device-table entry (`ENODEV`
     /// for an unknown major); anything else a file of this view.
-    pub fn open(self: &Arc<Self>, cwd: &Node, path: &[u8], flags: u32) -> Result<Arc<File>, Errno> {
+    pub fn open(
+        self: &Arc<Self>,
+        cwd: &Node,
+        path: &[u8],
+        flags: u32,
+        charge: FileCharge,
+    ) -> Result<Arc<File>, Errno> {
         let node = match (&self.kind, cwd) {
             (Kind::Host { root }, Node::Host(cwd)) => {
                 Node::Host(self.fs.open_inode(At::new(root, cwd), path, flags)?)
@@ -258,7 +265,7 @@ impl View {
         };
         if kind == T_DEVICE {
             drop(node);
-            return File::device(major, minor, readable, writable);
+            return File::device(major, minor, readable, writable, charge);
         }
         Ok(Arc::new(File {
             kind: FileKind::Inode {
@@ -269,6 +276,7 @@ impl View {
             },
             readable,
             writable,
+            charge,
         }))
     }
 

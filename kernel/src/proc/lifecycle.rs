@@ -130,7 +130,13 @@ pub fn spawn_init(program: &str, args: &[&str]) -> Result<(), Errno> {
     let (mm, frame) =
         super::exec::load_program(fs.as_ref(), program.as_bytes(), &args, ctr.mem.clone(), pid)?;
     let mut files = FdTable::new();
-    let console = crate::file::File::device(berth_abi::fs::CONSOLE_MAJOR, 0, true, true)?;
+    let console = crate::file::File::device(
+        berth_abi::fs::CONSOLE_MAJOR,
+        0,
+        true,
+        true,
+        ctr.files.charge()?,
+    )?;
     for _ in 0..3 {
         files.alloc(console.clone())?;
     }

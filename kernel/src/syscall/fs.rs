@@ -88,21 +88,22 @@ pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
     let addr = ctx.arg(0);
     with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
     crate::mm::heap::check_room()?;
-    let p = Arc::new(Pipe::new(ctx.proc.container().mem.clone())?);
+    let ctr = ctx.proc.container();
+    let (rc, wc) = (ctr.files.charge()?, ctr.files.charge()?);
+    let p = Arc::new(Pipe::new(ctr.mem.clone())?);
+    drop(ctr);
     let r = Arc::new(File {
         kind: FileKind::PipeReader(p.clone()),
         readable: true,
         writable: false,
+        charge: rc,
     });
     let w = Arc::new(File {
         kind: FileKind::PipeWriter(p),
         readable: false,
         writable: true,
+        charge: wc,
     });
-    let ctr = ctx.proc.container();
-    ctr.files.register(&r)?;
-    ctr.files.register(&w)?;
-    drop(ctr);
     let (rfd, wfd) = {
         let mut fds = ctx.proc.files.lock();
         if fds.free_count() < 2 {
@@ -150,10 +151,10 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
     crate::mm::heap::check_room()?;
     let path = path_arg(ctx, 0)?;
     let pfs = proc_fs(ctx)?;
-    let file = pfs.view.open(&pfs.cwd, &path, flags);
+    let charge = ctx.proc.container().files.charge()?;
+    let file = pfs.view.open(&pfs.cwd, &path, flags, charge);
     drop(pfs);
     let file = file?;
-    ctx.proc.container().files.register(&file)?;
     let fd = ctx.proc.files.lock().alloc(file.clone());
     drop(file);
     fd.map(|fd| fd as i64)
