@@ -51,6 +51,14 @@ pub fn kmain() -> ! {
             unsafe { core::ptr::write_volatile(below as *mut u64, 1) };
             finish_test("guard test", false, "")
         }
+        Some("overflow") => {
+            // Runaway recursion on the boot CPU's own stack: the push into
+            // its guard page becomes a double fault on the IST stack.
+            crate::println!("overflow self-test: recursing on the boot CPU's stack");
+            let depth = recurse(core::hint::black_box(u64::MAX));
+            crate::println!("overflow self-test: returned from depth {depth}?!");
+            finish_test("overflow test", false, "")
+        }
         Some("console") => {
             crate::println!("console test: type ping");
             while !crate::console::input_has_line(b"ping") {
@@ -61,7 +69,7 @@ pub fn kmain() -> ! {
         Some("run") | None => {}
         Some(other) => {
             crate::println!(
-                "unknown self-test {other:?} (known: boot, panic, fault, guard, console, run)"
+                "unknown self-test {other:?} (known: boot, panic, fault, guard, overflow, console, run)"
             );
             debug_exit::exit_qemu(ExitCode::Failure);
         }
@@ -86,6 +94,19 @@ fn start_init() {
             }
         }
     }
+}
+
+/// The overflow self-test's recursion: a frame of 512 bytes per level that
+/// the optimiser cannot fold away.
+#[inline(never)]
+fn recurse(n: u64) -> u64 {
+    let mut frame = [0u64; 64];
+    frame[(n % 64) as usize] = n;
+    let frame = core::hint::black_box(frame);
+    if n == 0 {
+        return 0;
+    }
+    1 + recurse(core::hint::black_box(n - 1)) + frame[0]
 }
 
 fn finish_test(name: &str, passed: bool, pass_line: &str) -> ! {

@@ -173,18 +173,47 @@ fn kernel_page_fault_panics() -> Result<(), TestFailure> {
 }
 
 /// A write just below a kernel stack hits its guard page: a kernel page
-/// fault, not a write over whatever lies below (`mm/kstack.rs`). The
-/// self-test takes the first stack slot before init starts.
+/// fault, not a write over whatever lies below (`mm/kstack.rs`), reported
+/// as a stack overflow. The self-test takes a fresh stack slot before init
+/// starts and prints the address it writes.
 #[test]
 fn kernel_stack_guard_faults() -> Result<(), TestFailure> {
     let accel = Accel::preferred();
     let mut qemu = Qemu::spawn(QemuConfig::new(2, accel).append("test=guard"))?;
+    expect_boot(&mut qemu)?;
+    let line = qemu.wait_for_line_starting_with("guard self-test: writing ", TIMEOUT)?;
+    let addr = line
+        .trim_start_matches("guard self-test: writing ")
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    qemu.ensure(addr.starts_with("0xffffc000"), || {
+        format!("guard address {addr:?} is not in the kernel stack region")
+    })?;
     let start = format!("{PANIC_PREFIX}0: page fault (vector 14) in kernel mode: ");
+    let line = qemu.wait_for_line_starting_with(&start, TIMEOUT)?;
+    let want = format!("cr2 {addr}: kernel stack overflow (guard page of stack slot ");
+    qemu.ensure(line.contains("error 0x2 ") && line.contains(&want), || {
+        format!("panic line {line:?} does not report a write (error 0x2) with {want:?}")
+    })?;
+    qemu.expect_exit(ExitCode::Panic, TIMEOUT)
+}
+
+/// Runaway recursion on the boot CPU's own stack (no process involved)
+/// runs into that stack's guard page: the CPU cannot push the page fault's
+/// frame either, so it is a double fault, taken on its own stack and
+/// reported as the overflow it is, never a silent overwrite.
+#[test]
+fn cpu_stack_overflow_is_a_double_fault() -> Result<(), TestFailure> {
+    let accel = Accel::preferred();
+    let mut qemu = Qemu::spawn(QemuConfig::new(2, accel).append("test=overflow"))?;
+    let start = format!("{PANIC_PREFIX}0: double fault (vector 8) in kernel mode: ");
     expect_panic(&mut qemu, &start, |line| {
-        if line.contains("error 0x2 ") && line.contains("cr2 0xffffc00000000ff8") {
+        if line.contains(": kernel stack overflow (guard page of stack slot 0)") {
             Ok(())
         } else {
-            Err("does not report a write (error 0x2) at cr2 0xffffc00000000ff8".to_string())
+            Err("does not name the overflow of stack slot 0 (the boot CPU's)".to_string())
         }
     })
 }

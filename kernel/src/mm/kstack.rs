@@ -6,6 +6,11 @@
 //! instead of writing over whatever lay below. The frames need not be
 //! contiguous, and none of this touches the direct map's large pages.
 //!
+//! Every kernel stack is one of these: processes' stacks, and each CPU's
+//! scheduler stack and interrupt stacks (`arch::x86_64::start` moves the
+//! boot CPU off its boot-image stack and each AP off its trampoline stack
+//! onto one as soon as the kernel's tables are loaded).
+//!
 //! Reuse and the TLB: freeing a stack unmaps its pages and frees its
 //! frames at once, but other CPUs may still cache the old translations
 //! (the process ran there). Nothing uses them: only the dead process ran
@@ -26,9 +31,11 @@ use crate::sync::SpinLock;
 const PAGE: u64 = 4096;
 /// A slot: the guard page, then the stack.
 const SLOT_BYTES: u64 = (KSTACK_PAGES + 1) * PAGE;
-/// Slots in use at most: every process slot and some freed ones waiting
-/// for a flush. Their tables are made at boot ([`init`]).
-const SLOTS: u64 = LIST_ROOM as u64;
+/// Slots in use at most: every process slot, some freed ones waiting for a
+/// flush, and each CPU's own three (its scheduler stack and two interrupt
+/// stacks, [`alloc_for_cpu`]; never freed). Their tables are made at boot
+/// ([`init`]).
+const SLOTS: u64 = (LIST_ROOM + 3 * crate::param::MAX_CPUS) as u64;
 const _: () = assert!(SLOTS * SLOT_BYTES <= KSTACK_REGION_BYTES);
 
 struct Slots {
@@ -65,6 +72,14 @@ pub fn init() {
     s.clean.reserve(LIST_ROOM);
     s.dirty.reserve(LIST_ROOM);
     paging::prepare_kstack_tables(SLOTS * SLOT_BYTES);
+}
+
+/// The slot whose guard page holds `addr`, if it is one: a fault there is
+/// a kernel stack overflow (for the fault report).
+pub fn guard_slot(addr: u64) -> Option<u64> {
+    let off = addr.checked_sub(KSTACK_REGION)?;
+    let slot = off / SLOT_BYTES;
+    (slot < SLOTS && off % SLOT_BYTES < PAGE).then_some(slot)
 }
 
 fn base(slot: u64) -> u64 {
@@ -136,6 +151,13 @@ pub fn alloc() -> Option<u64> {
         }
     }
     Some(stack + KSTACK_PAGES * PAGE)
+}
+
+/// A guarded stack for a CPU's own use (boot and scheduler stack, NMI and
+/// double-fault stacks), kept for good; at boot, when there is no excuse
+/// for failing.
+pub fn alloc_for_cpu() -> u64 {
+    alloc().expect("boot: no memory for a CPU's kernel stacks")
 }
 
 /// Frees the stack whose top is `top` (see the header on reuse).

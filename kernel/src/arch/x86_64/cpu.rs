@@ -80,6 +80,30 @@ pub fn halt_forever() -> ! {
     }
 }
 
+/// Moves this CPU onto the stack whose top is `top` and calls `f(arg)`
+/// there, for good (the stack it leaves is never returned to).
+///
+/// # Safety
+/// `top` must be the 16-byte-aligned top of a mapped kernel stack that
+/// nothing else uses and that is never freed.
+pub unsafe fn run_on_stack(top: u64, f: extern "C" fn(u64) -> !, arg: u64) -> ! {
+    // SAFETY: the caller gives a valid, unused stack; `call` on an aligned
+    // top gives `f` the alignment the ABI expects, and a zero frame pointer
+    // ends backtraces there.
+    unsafe {
+        asm!(
+            "mov rsp, {top}",
+            "xor ebp, ebp",
+            "call {f}",
+            "ud2",
+            top = in(reg) top,
+            f = in(reg) f,
+            in("rdi") arg,
+            options(noreturn)
+        )
+    }
+}
+
 /// CR2: the faulting address of the last page fault.
 pub fn read_cr2() -> u64 {
     // SAFETY: reading CR2 has no side effects.

@@ -9,9 +9,15 @@
 //! index) are filled by the boot CPU before each start; APs are started one
 //! at a time, each waiting for the previous one to report online, so a
 //! single copy of the slots suffices.
+//!
+//! The trampoline's stack is direct-mapped (the boot tables map nothing
+//! else) and only briefly used: an AP moves onto its own guarded stack
+//! (`mm::kstack`) as soon as it has the kernel's tables, before it reports
+//! online, so one trampoline stack serves every AP. An AP that never
+//! reports online may still be on it: the next start gets a fresh one.
 
 use core::arch::global_asm;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::{apic, boot, cpu, paging, percpu};
 use crate::param::KSTACK_PAGES;
@@ -150,7 +156,10 @@ pub enum ApStart {
 pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> ApStart {
     static TRAMPOLINE_INSTALLED: spin::Once<()> = spin::Once::new();
     TRAMPOLINE_INSTALLED.call_once(install_trampoline);
-    let stack = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for AP stacks");
+    let stack = match TRAMPOLINE_STACK.swap(0, Ordering::AcqRel) {
+        0 => crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for AP stacks"),
+        s => s,
+    };
     write_slot(core::ptr::addr_of!(ap_slot_cr3), boot::boot_pml4_phys());
     write_slot(core::ptr::addr_of!(ap_slot_stack), stack);
     write_slot(
@@ -177,11 +186,16 @@ pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> A
     // Once started, the AP no longer reads the slots; give it a second to finish.
     let target = percpu::cpu(index);
     if wait_until(1_000_000, || target.online.load(Ordering::Acquire)) {
+        // Online: off the trampoline stack, which the next AP may have.
+        TRAMPOLINE_STACK.store(stack, Ordering::Release);
         ApStart::Online
     } else {
         ApStart::Timeout
     }
 }
+
+/// The trampoline stack's top for the next AP (0: allocate one).
+static TRAMPOLINE_STACK: AtomicU64 = AtomicU64::new(0);
 
 /// Index of the AP that most recently reached Rust (usize::MAX: none yet).
 static STARTED: AtomicUsize = AtomicUsize::new(usize::MAX);

@@ -5,17 +5,17 @@ use core::sync::atomic::Ordering;
 use berth_abi::exit::ExitCode;
 
 use super::{acpi, apic, boot, cpu, debug_exit, idt, ioapic, paging, percpu, serial, smp, tsc};
-use crate::param::{KSTACK_PAGES, MAX_CPUS};
+use crate::param::MAX_CPUS;
 use crate::println;
 
 extern "C" {
     static __kernel_end: u8;
 }
 
-/// Loads this CPU's GDT/TSS (with fresh IST stacks) and the shared IDT.
+/// Loads this CPU's GDT/TSS (with fresh guarded IST stacks) and the shared IDT.
 fn load_cpu_tables() {
-    let nmi = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for IST stacks");
-    let df = crate::mm::alloc_kernel_stack(KSTACK_PAGES).expect("out of memory for IST stacks");
+    let nmi = crate::mm::kstack::alloc_for_cpu();
+    let df = crate::mm::kstack::alloc_for_cpu();
     // SAFETY: once per CPU, on its own tables, interrupts off, fresh stacks.
     unsafe { percpu::this_cpu().tables.load(nmi, df) };
     idt::load();
@@ -38,6 +38,15 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     paging::init_kernel_tables(phys_end, kernel_phys_end);
     // Needs the heap and the kernel's own tables.
     crate::mm::kstack::init();
+    // From here on the boot CPU runs on a stack with a guard page below.
+    let stack = crate::mm::kstack::alloc_for_cpu();
+    // SAFETY: a fresh stack, this CPU's for good.
+    unsafe { cpu::run_on_stack(stack, bsp_on_own_stack, boot.rsdp_phys) }
+}
+
+/// The rest of the boot CPU's start, on its own guarded stack; `rsdp_phys`
+/// is the ACPI root the boot loader gave.
+extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
     idt::build();
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();
@@ -46,7 +55,7 @@ extern "C" fn bsp_entry(info_phys: u64) -> ! {
     crate::proc::sched::init();
 
     // SAFETY: the RSDP address came from the boot loader.
-    let madt = match unsafe { acpi::find_madt(boot.rsdp_phys) } {
+    let madt = match unsafe { acpi::find_madt(rsdp_phys) } {
         Ok(m) => m,
         Err(e) => panic!("acpi: cannot read the MADT: {e:?}"),
     };
@@ -98,6 +107,16 @@ extern "C" fn ap_entry(index: u64) -> ! {
     paging::switch_to_kernel_tables();
     // SAFETY: the boot CPU gave this AP the unused index `index`.
     unsafe { percpu::install(index, apic::current_apic_id()) };
+    // (The lock the allocation takes records this CPU: installed above.)
+    let stack = crate::mm::kstack::alloc_for_cpu();
+    // SAFETY: a fresh stack, this CPU's for good.
+    unsafe { cpu::run_on_stack(stack, ap_on_own_stack, index as u64) }
+}
+
+/// The rest of an AP's start, on its own guarded stack (the trampoline's
+/// is handed to the next AP once this one is online).
+extern "C" fn ap_on_own_stack(index: u64) -> ! {
+    let index = index as usize;
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();
     super::fpu::init_this_cpu();

@@ -338,19 +338,38 @@ fn user_exception(frame: &mut TrapFrame) {
 }
 
 fn fatal_exception(frame: &TrapFrame) -> ! {
-    let cr2 = if frame.vector == VECTOR_PAGE_FAULT as u64 {
-        cpu::read_cr2()
-    } else {
-        0
-    };
+    // A double fault keeps the address of the page fault that caused it
+    // (a push into a stack's guard page: the CPU could not push the page
+    // fault's frame either).
+    let cr2 =
+        if frame.vector == VECTOR_PAGE_FAULT as u64 || frame.vector == VECTOR_DOUBLE_FAULT as u64 {
+            cpu::read_cr2()
+        } else {
+            0
+        };
+    // Formatted in place: this CPU may hold the heap's lock.
+    struct Overflow(Option<u64>);
+    impl core::fmt::Display for Overflow {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            match self.0 {
+                Some(slot) => write!(
+                    f,
+                    ": kernel stack overflow (guard page of stack slot {slot})"
+                ),
+                None => Ok(()),
+            }
+        }
+    }
+    let overflow = Overflow(crate::mm::kstack::guard_slot(cr2));
     panic!(
-        "{} (vector {}) in {} mode: error {:#x} rip {:#x} rsp {:#x} cr2 {:#x}",
+        "{} (vector {}) in {} mode: error {:#x} rip {:#x} rsp {:#x} cr2 {:#x}{}",
         exception_name(frame.vector),
         frame.vector,
         if frame.from_user() { "user" } else { "kernel" },
         frame.error_code,
         frame.rip,
         frame.rsp,
-        cr2
+        cr2,
+        overflow
     );
 }
