@@ -39,6 +39,10 @@ const TESTS: &[Test] = &[
     Test::new("close_twice", fds::close_twice),
     Test::new("dup_and_pipe_emfile", fds::emfile),
     Test::new(
+        "closed_files_free_their_memory",
+        fds::closed_files_free_their_memory,
+    ),
+    Test::new(
         "pipe_write_counts_what_went_in",
         fds::pipe_write_counts_what_went_in,
     ),
