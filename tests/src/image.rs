@@ -67,3 +67,41 @@ impl Drop for ImageCopy {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+/// Checks that a disk after a run uses exactly the inodes and data blocks
+/// of the image `make` built (everything a run made was removed, nothing
+/// the image held was lost); a mismatch names the paths that differ.
+pub fn expect_same_usage(after: &[u8], what: &str) -> Result<(), TestFailure> {
+    let original = std::fs::read(fs_image()?)
+        .map_err(|e| TestFailure::new(format!("read the image: {e}")))?;
+    let (b, a) = (
+        berth_fsck::check_image(&original),
+        berth_fsck::check_image(after),
+    );
+    if (a.inodes_in_use, a.data_blocks_in_use) == (b.inodes_in_use, b.data_blocks_in_use) {
+        return Ok(());
+    }
+    let tree = |bytes: &[u8]| {
+        berth_fsck::Image::open(bytes)
+            .and_then(|i| i.tree())
+            .map_err(|e| e.to_string())
+    };
+    let diff = match (tree(&original), tree(after)) {
+        (Ok(t0), Ok(t1)) => berth_fsck::tree_diff(&t0, &t1).join("; "),
+        (Err(e), _) | (_, Err(e)) => format!("(the trees could not be read: {e})"),
+    };
+    let kept = std::env::temp_dir().join(format!("berth-after-{}.img", std::process::id()));
+    let kept = match std::fs::write(&kept, after) {
+        Ok(()) => format!("the disk is kept in {}", kept.display()),
+        Err(e) => format!("the disk could not be kept: {e}"),
+    };
+    Err(TestFailure::new(format!(
+        "after {what} the disk uses {} inodes and {} data blocks, the image had {} and {}; \
+         what differs: {}; {kept}",
+        a.inodes_in_use,
+        a.data_blocks_in_use,
+        b.inodes_in_use,
+        b.data_blocks_in_use,
+        if diff.is_empty() { "no path (space held by no name)" } else { &diff }
+    )))
+}

@@ -118,23 +118,8 @@ pub fn check_after(mut sh: Shell, what: &str) -> Result<(), TestFailure> {
     sh.qemu.ensure(out.lines().any(|l| l == "still here"), || {
         format!("the shell did not answer after {what}: {out:?}")
     })?;
-    let original = std::fs::read(crate::image::fs_image()?)
-        .map_err(|e| TestFailure::new(format!("read the image: {e}")))?;
-    let before = berth_fsck::check_image(&original);
     let bytes = sh.power_off_clean(what)?;
-    let after = berth_fsck::check_image(&bytes);
-    if (after.inodes_in_use, after.data_blocks_in_use)
-        != (before.inodes_in_use, before.data_blocks_in_use)
-    {
-        return Err(TestFailure::new(format!(
-            "after {what} the disk uses {} inodes and {} data blocks, the image had {} and {}",
-            after.inodes_in_use,
-            after.data_blocks_in_use,
-            before.inodes_in_use,
-            before.data_blocks_in_use
-        )));
-    }
-    Ok(())
+    crate::image::expect_same_usage(&bytes, what)
 }
 
 #[cfg(test)]

@@ -23,29 +23,8 @@ fn expect(sh: &Shell, cond: bool, what: impl FnOnce() -> String) -> Result<(), T
 /// layers were discarded by destroy (not left for the next mount to clean)
 /// and the programs removed what they made on the host.
 fn power_off_unchanged(sh: Shell, after: &str) -> Result<(), TestFailure> {
-    let original = std::fs::read(berth_tests::image::fs_image()?)
-        .map_err(|e| TestFailure::new(format!("read the image: {e}")))?;
-    let before = berth_fsck::check_image(&original);
-    let bytes = sh.power_off()?;
-    let report = berth_fsck::check_image(&bytes);
-    if !report.is_clean() {
-        return Err(TestFailure::new(format!(
-            "fsck after {after}: {:?}",
-            report.errors
-        )));
-    }
-    if (report.inodes_in_use, report.data_blocks_in_use)
-        != (before.inodes_in_use, before.data_blocks_in_use)
-    {
-        return Err(TestFailure::new(format!(
-            "after {after} the disk uses {} inodes and {} data blocks, the image had {} and {}",
-            report.inodes_in_use,
-            report.data_blocks_in_use,
-            before.inodes_in_use,
-            before.data_blocks_in_use
-        )));
-    }
-    Ok(())
+    let bytes = sh.power_off_clean(after)?;
+    berth_tests::image::expect_same_usage(&bytes, after)
 }
 
 /// Whether `line` is `Container <cid> : Scheduling process <pid>` for one of ctrtest's containers.

@@ -33,7 +33,7 @@ mod tree;
 
 pub use check::check_image;
 pub use problem::{BlockRole, DirRef, Problem, Report};
-pub use read::{list_dir, read_file, read_path, Entry, Image, ReadError};
+pub use read::{list_dir, read_file, read_path, tree_diff, Entry, Image, ReadError};
 
 #[cfg(test)]
 mod tests;

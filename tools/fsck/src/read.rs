@@ -15,6 +15,7 @@ use crate::image::{dirents, Fs};
 use crate::{log, superblock};
 use berth_abi::fs::{Dinode, BSIZE, MAXFILE, ROOTINO, T_DIR, T_FILE};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Why an [`Image`] read failed.
@@ -209,6 +210,62 @@ impl<'a> Image<'a> {
         }
         self.read_dir(inum)
     }
+}
+
+impl Image<'_> {
+    /// Every path reachable from the root (`/` itself included), with its
+    /// entry; each directory is entered once (a second link to one is
+    /// listed but not walked again).
+    pub fn tree(&self) -> Result<BTreeMap<String, Entry>, ReadError> {
+        let root = self.inode(ROOTINO)?;
+        let mut out = BTreeMap::new();
+        out.insert(
+            "/".to_string(),
+            Entry {
+                name: b"/".to_vec(),
+                inum: ROOTINO,
+                kind: root.kind,
+                size: root.size,
+            },
+        );
+        let mut seen = std::collections::BTreeSet::from([ROOTINO]);
+        let mut todo = vec![(String::new(), ROOTINO)];
+        while let Some((path, inum)) = todo.pop() {
+            for e in self.read_dir(inum)? {
+                if e.name == b"." || e.name == b".." {
+                    continue;
+                }
+                let p = format!("{path}/{}", String::from_utf8_lossy(&e.name));
+                if e.kind == T_DIR && seen.insert(e.inum) {
+                    todo.push((p.clone(), e.inum));
+                }
+                out.insert(p, e);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What differs between two trees ([`Image::tree`]): one line per path
+/// only in one of them or with another kind, size or inode.
+pub fn tree_diff(before: &BTreeMap<String, Entry>, after: &BTreeMap<String, Entry>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (p, b) in before {
+        match after.get(p) {
+            None => out.push(format!("{p}: gone (was {} bytes, inode {})", b.size, b.inum)),
+            Some(a) if (a.kind, a.size, a.inum) != (b.kind, b.size, b.inum) => out.push(format!(
+                "{p}: kind {} size {} inode {} (was kind {} size {} inode {})",
+                a.kind, a.size, a.inum, b.kind, b.size, b.inum
+            )),
+            Some(_) => {}
+        }
+    }
+    for (p, a) in after {
+        if !before.contains_key(p) {
+            out.push(format!("{p}: new ({} bytes, inode {})", a.size, a.inum));
+        }
+    }
+    out
 }
 
 /// Contents of the regular file `name` in the root directory.

@@ -172,3 +172,23 @@ fn usage_and_unreadable_files_exit_2() {
     assert_eq!(code, Some(0));
     assert!(out.starts_with("fsck "), "{out}");
 }
+
+/// The tree walk lists every path, and the diff names what changed.
+#[test]
+fn tree_and_tree_diff() {
+    let before = image().0;
+    let mut b = Builder::new(2048, 64).unwrap();
+    b.add_file(ROOTINO, b"a", vec![1; 100]).unwrap();
+    b.add_file(ROOTINO, b"c", vec![3; 10]).unwrap();
+    let after = b.finish().unwrap();
+    let t0 = berth_fsck::Image::open(&before).unwrap().tree().unwrap();
+    let t1 = berth_fsck::Image::open(&after).unwrap().tree().unwrap();
+    assert_eq!(t0.keys().collect::<Vec<_>>(), ["/", "/a", "/b"]);
+    assert_eq!(t0["/a"].size, 3000);
+    let diff = berth_fsck::tree_diff(&t0, &t1);
+    assert_eq!(diff.len(), 3, "{diff:?}");
+    assert!(diff[0].starts_with("/a: kind 2 size 100 "), "{diff:?}");
+    assert!(diff[1].starts_with("/b: gone (was 10 bytes"), "{diff:?}");
+    assert!(diff[2].starts_with("/c: new (10 bytes"), "{diff:?}");
+    assert!(berth_fsck::tree_diff(&t0, &t0).is_empty());
+}
