@@ -8,13 +8,17 @@
 //! Modules (all pure, unit-tested on the host):
 //! - [`parse`]: the guest's `bench ...` lines;
 //! - [`baseline`]: xv6's figures from `BASELINES.md`;
-//! - [`report`]: the median over boots and the table;
+//! - [`report`]: the median over boots, the rows and notes;
+//! - [`table`]: the Markdown table writer;
 //! - [`cli`]: the runner's command line.
 
 pub mod baseline;
 pub mod cli;
+#[cfg(test)]
+mod fixtures;
 pub mod parse;
 pub mod report;
+pub mod table;
 
 /// Median as `BASELINES.md` defines it: element `n/2` of the sorted values
 /// (`None` when there are none).
