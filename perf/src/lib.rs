@@ -8,11 +8,13 @@
 //! Modules (all pure, unit-tested on the host):
 //! - [`parse`]: the guest's `bench ...` lines;
 //! - [`baseline`]: xv6's figures from `BASELINES.md`;
+//! - [`boot`]: boot to prompt, timed by the runner;
 //! - [`report`]: the median over boots, the rows and notes;
 //! - [`table`]: the Markdown table writer;
 //! - [`cli`]: the runner's command line.
 
 pub mod baseline;
+pub mod boot;
 pub mod cli;
 #[cfg(test)]
 mod fixtures;

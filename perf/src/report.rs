@@ -3,12 +3,14 @@
 //! Per benchmark: the median (element n/2) of the per-boot medians, the
 //! smallest min and the largest max; the TSC frequency is the median of
 //! the guests' calibrations. Cycles become µs with that frequency, and a
-//! throughput's MB/s (10^6 bytes) comes from the median cycles. The ratio
-//! is always berth's time over xv6's (below 1: berth is faster).
+//! throughput's MB/s (10^6 bytes) comes from the median cycles. The last
+//! row of a CPU count is boot to prompt ([`crate::boot`]). The ratio is
+//! always berth's time over xv6's (below 1: berth is faster).
 
 use std::fmt::Write;
 
-use crate::baseline::{self, Xv6, BENCHES};
+use crate::baseline::{self, Xv6, BENCHES, BOOT_TO_PROMPT};
+use crate::boot;
 use crate::median;
 use crate::parse::Run;
 pub use crate::table::table;
@@ -79,7 +81,8 @@ pub fn ratio(c: &Combined, xv6: Xv6) -> Option<f64> {
     match xv6 {
         Xv6::Cycles(x) if x > 0 => Some(c.median as f64 / x as f64),
         Xv6::Mbps(x) => c.mbps.filter(|&m| m > 0.0).map(|m| x / m),
-        Xv6::Cycles(_) => None,
+        // Only the boot row is in seconds (see `boot::BootTime::ratio`).
+        Xv6::Cycles(_) | Xv6::Seconds(_) => None,
     }
 }
 
@@ -100,6 +103,7 @@ fn xv6_text(x: Xv6) -> String {
     match x {
         Xv6::Cycles(c) => group(c),
         Xv6::Mbps(m) => format!("{m} MB/s"),
+        Xv6::Seconds(x) => format!("{x} s"),
     }
 }
 
@@ -121,12 +125,15 @@ fn time_text(c: &Combined, hz: Option<u64>) -> String {
     }
 }
 
-/// The whole report: header, table, notes.
-pub fn render(ctx: &Context, runs: &[Run]) -> String {
+/// The table rows of one CPU count's boots, in [`BENCHES`] order (then
+/// results the table does not know, then boot to prompt); `suffix` is
+/// appended to every label.
+pub fn rows(runs: &[Run], cpus: usize, suffix: &str) -> Vec<[String; 6]> {
     let hz = tsc_hz(runs);
     let mut rows: Vec<[String; 6]> = Vec::new();
     let mut names: Vec<(String, String)> = BENCHES
         .iter()
+        .filter(|b| b.name != BOOT_TO_PROMPT)
         .map(|b| (b.name.to_string(), b.label.to_string()))
         .collect();
     // Results the table does not know yet still get a row.
@@ -137,13 +144,13 @@ pub fn render(ctx: &Context, runs: &[Run]) -> String {
             }
         }
     }
-    let mut proc_bytes = None;
     for (name, label) in &names {
-        let xv6 = baseline::xv6(name, ctx.cpus);
+        let label = format!("{label}{suffix}");
+        let xv6 = baseline::xv6(name, cpus);
         let Some(c) = combine(runs, name, hz) else {
             if let Some((_, why)) = runs.iter().flat_map(|r| &r.errors).find(|(n, _)| n == name) {
                 rows.push([
-                    label.clone(),
+                    label,
                     format!("error: {why}"),
                     String::new(),
                     String::new(),
@@ -153,19 +160,54 @@ pub fn render(ctx: &Context, runs: &[Run]) -> String {
             }
             continue;
         };
-        if name == "fork_exit_wait" {
-            proc_bytes = c.proc_bytes;
-        }
         rows.push([
-            label.clone(),
+            label,
             group(c.median),
             time_text(&c, hz),
             format!("{}..{}", group(c.min), group(c.max)),
             xv6.map_or("-".into(), xv6_text),
-            xv6.and_then(|x| ratio(&c, x))
-                .map_or("-".into(), |r| format!("{r:.2}")),
+            ratio_text(xv6.and_then(|x| ratio(&c, x))),
         ]);
     }
+    rows.extend(boot_row(runs, cpus, hz, suffix));
+    rows
+}
+
+/// The boot-to-prompt row (`None`: no boot was timed).
+fn boot_row(runs: &[Run], cpus: usize, hz: Option<u64>, suffix: &str) -> Option<[String; 6]> {
+    let b = boot::combine(runs)?;
+    let label = BENCHES
+        .iter()
+        .find(|b| b.name == BOOT_TO_PROMPT)
+        .map_or(BOOT_TO_PROMPT, |b| b.label);
+    let xv6 = baseline::xv6(BOOT_TO_PROMPT, cpus);
+    let range = match (boot::cycles(b.min, hz), boot::cycles(b.max, hz)) {
+        (Some(lo), Some(hi)) => format!("{}..{}", group(lo), group(hi)),
+        _ => format!(
+            "{}..{}",
+            boot::secs_text(b.min.as_secs_f64()),
+            boot::secs_text(b.max.as_secs_f64())
+        ),
+    };
+    Some([
+        format!("{label}{suffix}"),
+        boot::cycles(b.median, hz).map_or("-".into(), group),
+        boot::secs_text(b.median.as_secs_f64()),
+        range,
+        xv6.map_or("-".into(), xv6_text),
+        ratio_text(xv6.and_then(|x| b.ratio(x))),
+    ])
+}
+
+fn ratio_text(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r:.2}"))
+}
+
+/// The whole report: header, table, notes.
+pub fn render(ctx: &Context, runs: &[Run]) -> String {
+    let hz = tsc_hz(runs);
+    let rows = rows(runs, ctx.cpus, "");
+    let proc_bytes = combine(runs, "fork_exit_wait", hz).and_then(|c| c.proc_bytes);
     let header = [
         "benchmark".to_string(),
         "berth cycles".to_string(),
@@ -432,5 +474,59 @@ mod tests {
     fn single_count_rendering_is_pinned() {
         let text = render(&fixtures::ctx2(), &fixtures::two_boots());
         assert_eq!(text, fixtures::BEFORE, "\n{text}");
+    }
+
+    /// A table line's cells, trimmed (padding depends on the widest cell);
+    /// other lines as they are.
+    pub(crate) fn cells(text: &str) -> Vec<String> {
+        text.lines()
+            .map(|l| match l.strip_prefix('|') {
+                Some(rest) => rest
+                    .split('|')
+                    .map(|c| c.trim().trim_end_matches(':').trim_matches('-'))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+                None => l.to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn single_count_gains_only_the_boot_row() {
+        let mut runs = fixtures::two_boots();
+        runs[0].to_prompt = Some(std::time::Duration::from_millis(1_200));
+        runs[1].to_prompt = Some(std::time::Duration::from_millis(900));
+        let text = render(&fixtures::ctx2(), &runs);
+        let mut want = cells(fixtures::BEFORE);
+        let last_row = want.iter().rposition(|l| l.ends_with('|')).unwrap();
+        // Median of two: element 1 of [0.9, 1.2] s; 1.2 s x 2300.1 MHz
+        // (the median calibration); xv6 at CPUS=2: 1.36 s.
+        want.insert(
+            last_row + 1,
+            "boot to `$ ` (host wall time; berth: qboot, xv6: SeaBIOS)|2,760,120,000|1.20 s\
+             |2,070,090,000..2,760,120,000|1.36 s|0.88|"
+                .into(),
+        );
+        assert_eq!(cells(&text), want, "\n{text}");
+    }
+
+    #[test]
+    fn boot_row_without_a_calibration_or_a_baseline() {
+        let runs = vec![Run {
+            to_prompt: Some(std::time::Duration::from_millis(650)),
+            ..Run::default()
+        }];
+        let ctx = Context {
+            cpus: 4,
+            ..fixtures::ctx2()
+        };
+        let text = render(&ctx, &runs);
+        let row = text.lines().find(|l| l.contains("boot to")).unwrap();
+        let cells: Vec<_> = row.split('|').map(str::trim).collect();
+        assert_eq!(
+            cells[2..7],
+            ["-", "650 ms", "650 ms..650 ms", "-", "-"],
+            "{row}"
+        );
     }
 }

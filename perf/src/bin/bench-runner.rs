@@ -8,7 +8,8 @@
 //! else `build/fs.img`) and the kernel (`$BERTH_KERNEL`, else
 //! `build/kernel.elf` after `make -s kernel`). The runner waits for `$ `,
 //! types `bench --cpus N [NAME...]`, and collects `bench ...` lines until
-//! `bench done`; the table holds the median over boots of each median.
+//! `bench done`; the table holds the median over boots of each median,
+//! and a row for the host wall time from spawning QEMU to that first `$ `.
 //! TCG is the default (xv6 was measured under TCG). Times are reported,
 //! never judged: the exit status is non-zero only when no boot produced
 //! results or the arguments are wrong.
@@ -50,12 +51,16 @@ fn one_boot(o: &Options, boot: usize) -> Result<(Run, (f64, String, u64)), TestF
     let mut qemu = Qemu::spawn(QemuConfig::new(o.cpus, o.accel).disk(image.path()))?;
     let banner = expect_banner(&mut qemu)?;
     qemu.wait_for(PROMPT, berth_tests::TIMEOUT)?;
+    let to_prompt = qemu.elapsed();
     let mut command = format!("bench --cpus {}", o.cpus);
     for n in &o.names {
         command += &format!(" {n}");
     }
     qemu.send_line(&command)?;
-    let mut run = Run::default();
+    let mut run = Run {
+        to_prompt: Some(to_prompt),
+        ..Run::default()
+    };
     loop {
         let line = qemu.wait_for_line_matching(
             "the next `bench ...` line",
