@@ -11,6 +11,7 @@
 //! - [`boot`]: boot to prompt, timed by the runner;
 //! - [`report`]: the median over boots, the rows and notes;
 //! - [`table`]: the Markdown table writer;
+//! - [`sweep`]: the CPU-count sweep's benchmarks and boots;
 //! - [`cli`]: the runner's command line.
 
 pub mod baseline;
@@ -20,6 +21,7 @@ pub mod cli;
 mod fixtures;
 pub mod parse;
 pub mod report;
+pub mod sweep;
 pub mod table;
 
 /// Median as `BASELINES.md` defines it: element `n/2` of the sorted values
