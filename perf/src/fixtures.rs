@@ -38,6 +38,7 @@ pub(crate) fn ctx2() -> Context {
         accel: "TCG".into(),
         boots: 3,
         kernel_tsc: Some((2300.012, "PIT calibration".into(), 26)),
+        host_cores: None,
     }
 }
 

@@ -11,6 +11,7 @@
 //! - [`boot`]: boot to prompt, timed by the runner;
 //! - [`report`]: the median over boots, the rows and notes;
 //! - [`table`]: the Markdown table writer;
+//! - [`scaling`]: N processes against what the host's cores allow;
 //! - [`sweep`]: the CPU-count sweep's benchmarks and boots;
 //! - [`cli`]: the runner's command line.
 
@@ -21,6 +22,7 @@ pub mod cli;
 mod fixtures;
 pub mod parse;
 pub mod report;
+pub mod scaling;
 pub mod sweep;
 pub mod table;
 

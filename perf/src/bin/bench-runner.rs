@@ -109,6 +109,7 @@ fn main() -> ExitCode {
         accel: o.accel.to_string(),
         boots: o.boots,
         kernel_tsc,
+        host_cores: std::thread::available_parallelism().ok().map(usize::from),
     };
     println!("{}", render(&ctx, &runs));
     if runs.is_empty() {
