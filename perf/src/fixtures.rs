@@ -4,6 +4,32 @@
 use crate::parse::Run;
 use crate::report::Context;
 
+/// A run fed `lines`.
+pub(crate) fn run(lines: &[&str]) -> Run {
+    let mut r = Run::default();
+    for l in lines {
+        r.feed(l);
+    }
+    r
+}
+
+/// Three boots at CPUS=1: null syscall, fork, pipe throughput, an error.
+pub(crate) fn three_boots() -> Vec<Run> {
+    [(9, 2_000_000_000u64), (11, 2_000_000_000), (10, 2_000_000_001)]
+        .iter()
+        .map(|&(m, hz)| {
+            run(&[
+                &format!("bench tsc_hz={hz}"),
+                &format!("bench null_syscall median={m}00 min={m}0 max={m}000 samples=1000 unit=cycles"),
+                "bench fork_exit_wait median=2000000 min=1 max=9 samples=1000 unit=cycles proc_bytes=65536",
+                "bench pipe_tput_512 median=200000000 min=1 max=2 samples=5 unit=cycles mbps=10.5 bytes=1048576 write=512",
+                "bench file_small error=open:_ENOSPC",
+                "bench done",
+            ])
+        })
+        .collect()
+}
+
 /// Two boots at CPUS=2 of most kinds of row but the scheduling ones.
 pub(crate) fn two_boots() -> Vec<Run> {
     [(1_000u64, 100_000u64, 2_300_000_000u64), (1_200, 110_000, 2_300_100_000)]

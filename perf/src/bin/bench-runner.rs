@@ -18,7 +18,8 @@ use std::process::ExitCode;
 
 use berth_perf::cli::Cli;
 use berth_perf::parse::{Run, PREFIX};
-use berth_perf::report::{render, Context};
+use berth_perf::render::render;
+use berth_perf::report::Context;
 use berth_tests::shell::PROMPT;
 use berth_tests::{expect_banner, fs_image, Accel, ImageCopy, Qemu, QemuConfig, TestFailure};
 use clap::Parser;
