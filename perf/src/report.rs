@@ -27,7 +27,7 @@ pub struct Context {
     /// The kernel's boot line: MHz, how it found it, its rdtsc cost.
     pub kernel_tsc: Option<(f64, String, u64)>,
     /// The host's cores (`None`: BASELINES.md's machines' 2), for the
-    /// aggregate view ([`scaling`]).
+    /// aggregate view ([`crate::scaling`]).
     pub host_cores: Option<usize>,
 }
 
