@@ -206,17 +206,29 @@ clean:
 	rm -rf $(BUILD)
 
 # ---- benchmarks ----
-# make bench            build everything, boot berth 3 times under QEMU, run the guest
-#                       `bench` program at the shell and print a table of TSC-cycle
-#                       medians next to MIT xv6's (BASELINES.md); see perf/.
-# make bench CPUS=8     on 8 CPUs; BENCH_BOOTS=N boots (default 3); BENCH="pipe_rtt
-#                       fork" runs only benchmarks whose names start with those words.
-# KVM=0 (TCG) by default, as xv6 was measured: KVM=1 for berth's absolute speed.
+# make bench            build everything, boot berth 3 times under QEMU at CPUS=1, run
+#                       the guest `bench` program at the shell, then 3 boots each at
+#                       CPUS=2, 4 and 8 running only the benchmarks whose results depend
+#                       on the CPU count (yield, scale, wakeup); print one table of
+#                       TSC-cycle medians next to MIT xv6's (BASELINES.md), a boot to
+#                       `$ ` row per CPU count, and the N-process rows against what
+#                       the 2 host cores allow; see perf/.
+# make bench CPUS=8     one CPU count only (everything at CPUS=8), as is any run with
+#                       BENCH="pipe_rtt fork" (only benchmarks whose names start with
+#                       those words; at the Makefile's CPUS unless CPUS= is given).
+# SWEEP=2,4 sets the extra CPU counts (SWEEP= for none); BENCH_BOOTS=N boots per
+#   CPU count (default 3). KVM=0 (TCG) by default, as xv6 was measured: KVM=1 for
+#   berth's absolute speed.
 # The runner (crate berth-perf, perf/) reuses the tests' QEMU harness; its lib's
 # unit tests run with `cargo test -p berth-perf --lib`.
 BENCH_KVM := $(if $(filter command line environment,$(origin KVM)),$(KVM),0)
 BENCH_BOOTS ?= 3
 BENCH ?=
+# Neither CPUS nor BENCH given: the main table at CPUS=1 plus the sweep.
+BENCH_FULL := $(if $(filter file,$(origin CPUS)),$(if $(BENCH),,1))
+BENCH_CPUS := $(if $(BENCH_FULL),1,$(CPUS))
+comma := ,
+SWEEP ?= $(if $(BENCH_FULL),2$(comma)4$(comma)8)
 
 .PHONY: bench
 bench: check-cpus kernel fsimg
@@ -224,8 +236,8 @@ bench: check-cpus kernel fsimg
 	  echo "error: KVM=1 but /dev/kvm is missing or not accessible: use KVM=0 for TCG"; exit 1; fi
 	cargo build --quiet --release -p berth-perf --bin bench-runner
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
-	  target/release/bench-runner --cpus $(CPUS) --boots $(BENCH_BOOTS) \
-	  $(if $(filter 1,$(BENCH_KVM)),--kvm) $(BENCH)
+	  target/release/bench-runner --cpus $(BENCH_CPUS) --boots $(BENCH_BOOTS) \
+	  $(if $(SWEEP),--sweep $(SWEEP)) $(if $(filter 1,$(BENCH_KVM)),--kvm) $(BENCH)
 # ---- end of benchmarks ----
 
 # ---- stress ----

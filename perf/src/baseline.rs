@@ -5,7 +5,9 @@
 //! machine with a faster TSC, flattered xv6 1.7-4.3x and is not used.
 //!
 //! One [`Bench`] per row of berth's table, in print order, each naming the
-//! guest's result and the xv6 row it is compared with.
+//! guest's result and the xv6 row it is compared with; the last,
+//! [`BOOT_TO_PROMPT`], is timed by the runner and compared with the
+//! table's "boot to `$ ` (SeaBIOS)" seconds (berth boots with qboot).
 
 /// One xv6 figure.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -14,6 +16,8 @@ pub enum Xv6 {
     Cycles(u64),
     /// Throughput, MB/s (10^6 bytes).
     Mbps(f64),
+    /// Wall time, seconds (boot to prompt).
+    Seconds(f64),
 }
 
 /// A row of the table.
@@ -37,7 +41,7 @@ pub const XV6_TABLE: &str = "xv6 re-measured 2026-12-02 on a machine of this kin
 /// xv6's benchmark process size at fork time.
 pub const XV6_PROC_BYTES: u64 = 28_672;
 
-use Xv6::{Cycles as C, Mbps as M};
+use Xv6::{Cycles as C, Mbps as M, Seconds as S};
 
 const PIPE_TPUT: [Option<Xv6>; 3] = [Some(M(3.5)), Some(M(4.6)), Some(M(0.022))];
 const SCALE_SLEEP_1: [Option<Xv6>; 3] = [
@@ -47,6 +51,9 @@ const SCALE_SLEEP_1: [Option<Xv6>; 3] = [
 ];
 const SCALE_SLEEP_N: [Option<Xv6>; 3] = [None, Some(C(94_797_708)), Some(C(1_740_297_562))];
 const NOT_MEASURED: [Option<Xv6>; 3] = [None, None, None];
+
+/// The boot-to-prompt row's name (not a guest result: the runner times it).
+pub const BOOT_TO_PROMPT: &str = "boot_to_prompt";
 
 /// Every row, in print order.
 pub const BENCHES: &[Bench] = &[
@@ -202,6 +209,11 @@ pub const BENCHES: &[Bench] = &[
         label: "wakeup-to-run, CPUS hogs running, p99",
         xv6: NOT_MEASURED,
     },
+    Bench {
+        name: BOOT_TO_PROMPT,
+        label: "boot to `$ ` (host wall time; berth: qboot, xv6: SeaBIOS)",
+        xv6: [Some(S(0.55)), Some(S(1.36)), Some(S(9.16))],
+    },
 ];
 
 /// xv6's figure for `name` at `cpus` CPUs (`None`: no such row, or xv6
@@ -226,6 +238,10 @@ mod tests {
         assert_eq!(xv6("wakeup_idle", 1), None);
         assert_eq!(xv6("null_syscall", 4), None);
         assert_eq!(xv6("nonesuch", 1), None);
+        assert_eq!(xv6(BOOT_TO_PROMPT, 1), Some(S(0.55)));
+        assert_eq!(xv6(BOOT_TO_PROMPT, 2), Some(S(1.36)));
+        assert_eq!(xv6(BOOT_TO_PROMPT, 8), Some(S(9.16)));
+        assert_eq!(xv6(BOOT_TO_PROMPT, 4), None);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The `bench-runner` command line, parsed by clap (the parser every host
-//! tool shares): `bench-runner [--cpus N] [--kvm|--tcg] [--boots N]
-//! [--timeout SECS] [NAME...]`.
+//! tool shares): `bench-runner [--cpus N] [--sweep K,K...] [--kvm|--tcg]
+//! [--boots N] [--timeout SECS] [NAME...]`.
 //!
 //! Here rather than in the binary so the parsing is unit-tested (the
 //! binary boots QEMU and has no tests of its own). Values out of range are
@@ -27,7 +27,12 @@ pub struct Cli {
     /// CPUs for the guest (1 to 8)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = cpus)]
     pub cpus: usize,
-    /// Boots to take the median over
+    /// After the boots at --cpus, boot at each of these CPU counts too
+    /// (1 to 8, comma-separated; empty: none) and run only the scheduling
+    /// benchmarks there (yield, scale, wakeup)
+    #[arg(long, value_name = "K,K...", value_parser = cpu_list)]
+    pub sweep: Option<CpuList>,
+    /// Boots to take the median over (at --cpus and at each --sweep count)
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = boots)]
     pub boots: usize,
     /// Longest wait for the next result line, in seconds
@@ -54,6 +59,11 @@ impl Cli {
         }
     }
 
+    /// The `--sweep` CPU counts, in the order given (empty: no sweep).
+    pub fn sweep(&self) -> &[usize] {
+        self.sweep.as_ref().map_or(&[], |l| &l.0)
+    }
+
     /// `--timeout` as a duration.
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout)
@@ -66,6 +76,23 @@ fn cpus(text: &str) -> Result<usize, String> {
         Ok(_) => Err(format!("berth runs on 1 to {MAX_CPUS} CPUs")),
         Err(_) => Err("not a number".to_string()),
     }
+}
+
+/// The CPU counts of `--sweep`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuList(pub Vec<usize>);
+
+/// `2,4,8`: each a valid CPU count, none twice; empty: none.
+fn cpu_list(text: &str) -> Result<CpuList, String> {
+    let mut list = Vec::new();
+    for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let n = cpus(word).map_err(|why| format!("{word}: {why}"))?;
+        if list.contains(&n) {
+            return Err(format!("{n} is listed twice"));
+        }
+        list.push(n);
+    }
+    Ok(CpuList(list))
 }
 
 fn boots(text: &str) -> Result<usize, String> {
@@ -91,6 +118,7 @@ mod tests {
         assert_eq!((c.cpus, c.boots, c.accel()), (1, 3, Accel::Tcg));
         assert_eq!(c.timeout(), Duration::from_secs(600));
         assert!(c.names.is_empty());
+        assert!(c.sweep().is_empty());
     }
 
     #[test]
@@ -104,6 +132,44 @@ mod tests {
         assert_eq!(parse(&["--tcg", "--kvm"]).unwrap().accel(), Accel::Kvm);
         let c = parse(&["--kvm", "--kvm", "--cpus", "2", "--cpus", "4"]).unwrap();
         assert_eq!((c.cpus, c.accel()), (4, Accel::Kvm));
+    }
+
+    #[test]
+    fn sweep() {
+        let c = parse(&["--cpus", "1", "--sweep", "2,4,8", "--boots", "1"]).unwrap();
+        assert_eq!((c.cpus, c.sweep(), c.boots), (1, &[2, 4, 8][..], 1));
+        // The order given; spaces and a trailing comma are harmless.
+        let c = parse(&["--sweep", "8, 1,", "yield"]).unwrap();
+        assert_eq!(
+            (c.sweep(), &c.names[..]),
+            (&[8, 1][..], &["yield".to_string()][..])
+        );
+        assert_eq!(parse(&["--sweep=4"]).unwrap().sweep(), [4]);
+        // `SWEEP=` in the Makefile: no sweep.
+        assert!(parse(&["--sweep", ""]).unwrap().sweep().is_empty());
+        // Repeated: the last wins, as for the other options.
+        assert_eq!(
+            parse(&["--sweep", "2", "--sweep", "4,8"]).unwrap().sweep(),
+            [4, 8]
+        );
+    }
+
+    #[test]
+    fn sweep_errors() {
+        let err = |args: &[&str]| parse(args).unwrap_err();
+        for (list, why) in [
+            ("2,9", "9: berth runs on 1 to 8 CPUs"),
+            ("0", "0: berth runs on 1 to 8 CPUs"),
+            ("2,x", "x: not a number"),
+            ("2;4", "2;4: not a number"),
+            ("4,2,4", "4 is listed twice"),
+        ] {
+            let e = err(&["--sweep", list]);
+            assert_eq!(e.kind(), ErrorKind::ValueValidation, "{list}");
+            assert!(e.to_string().contains(why), "{list}: {e}");
+            assert_eq!(e.exit_code(), 2);
+        }
+        assert_eq!(err(&["--sweep"]).kind(), ErrorKind::InvalidValue);
     }
 
     #[test]

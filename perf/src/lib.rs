@@ -8,13 +8,27 @@
 //! Modules (all pure, unit-tested on the host):
 //! - [`parse`]: the guest's `bench ...` lines;
 //! - [`baseline`]: xv6's figures from `BASELINES.md`;
-//! - [`report`]: the median over boots and the table;
+//! - [`boot`]: boot to prompt, timed by the runner;
+//! - [`report`]: the median over boots and the table's rows;
+//! - [`render`]: the whole report, one table for every CPU count, notes;
+//! - [`table`]: the Markdown table writer;
+//! - [`trace_cost`]: the tracer's cost from paired rows;
+//! - [`scaling`]: N processes against what the host's cores allow;
+//! - [`sweep`]: the CPU-count sweep's benchmarks and boots;
 //! - [`cli`]: the runner's command line.
 
 pub mod baseline;
+pub mod boot;
 pub mod cli;
+#[cfg(test)]
+mod fixtures;
 pub mod parse;
+pub mod render;
 pub mod report;
+pub mod scaling;
+pub mod sweep;
+pub mod table;
+pub mod trace_cost;
 
 /// Median as `BASELINES.md` defines it: element `n/2` of the sorted values
 /// (`None` when there are none).

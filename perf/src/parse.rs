@@ -6,6 +6,7 @@
 //! per benchmark (or `bench NAME error=WHY`), and `bench done`.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// Every result line starts with this.
 pub const PREFIX: &str = "bench ";
@@ -91,6 +92,9 @@ pub struct Run {
     pub results: Vec<Sample>,
     pub errors: Vec<(String, String)>,
     pub done: bool,
+    /// Host wall time from spawning QEMU to the shell's first `$ `: set by
+    /// the runner, not a guest line (see [`crate::boot`]).
+    pub to_prompt: Option<Duration>,
 }
 
 impl Run {

@@ -1,14 +1,15 @@
-//! The median over boots and the table printed next to xv6's figures.
+//! The median over boots and the table's rows, next to xv6's figures
+//! (the whole report around them: [`crate::render`]).
 //!
 //! Per benchmark: the median (element n/2) of the per-boot medians, the
 //! smallest min and the largest max; the TSC frequency is the median of
 //! the guests' calibrations. Cycles become µs with that frequency, and a
-//! throughput's MB/s (10^6 bytes) comes from the median cycles. The ratio
-//! is always berth's time over xv6's (below 1: berth is faster).
+//! throughput's MB/s (10^6 bytes) comes from the median cycles. The last
+//! row of a CPU count is boot to prompt ([`crate::boot`]). The ratio is
+//! always berth's time over xv6's (below 1: berth is faster).
 
-use std::fmt::Write;
-
-use crate::baseline::{self, Xv6, BENCHES};
+use crate::baseline::{self, Xv6, BENCHES, BOOT_TO_PROMPT};
+use crate::boot;
 use crate::median;
 use crate::parse::Run;
 
@@ -25,6 +26,9 @@ pub struct Context {
     pub boots: usize,
     /// The kernel's boot line: MHz, how it found it, its rdtsc cost.
     pub kernel_tsc: Option<(f64, String, u64)>,
+    /// The host's cores (`None`: BASELINES.md's machines' 2), for the
+    /// aggregate view ([`crate::scaling`]).
+    pub host_cores: Option<usize>,
 }
 
 /// One benchmark over all boots.
@@ -78,7 +82,8 @@ pub fn ratio(c: &Combined, xv6: Xv6) -> Option<f64> {
     match xv6 {
         Xv6::Cycles(x) if x > 0 => Some(c.median as f64 / x as f64),
         Xv6::Mbps(x) => c.mbps.filter(|&m| m > 0.0).map(|m| x / m),
-        Xv6::Cycles(_) => None,
+        // Only the boot row is in seconds (see `boot::BootTime::ratio`).
+        Xv6::Cycles(_) | Xv6::Seconds(_) => None,
     }
 }
 
@@ -99,6 +104,7 @@ fn xv6_text(x: Xv6) -> String {
     match x {
         Xv6::Cycles(c) => group(c),
         Xv6::Mbps(m) => format!("{m} MB/s"),
+        Xv6::Seconds(x) => format!("{x} s"),
     }
 }
 
@@ -120,12 +126,16 @@ fn time_text(c: &Combined, hz: Option<u64>) -> String {
     }
 }
 
-/// The whole report: header, table, notes.
-pub fn render(ctx: &Context, runs: &[Run]) -> String {
+/// The table rows of one CPU count's boots, in [`BENCHES`] order (then
+/// results the table does not know, then boot to prompt); `suffix` is
+/// appended to every label; `only`: name prefixes of the results to show
+/// (`None`: all).
+pub fn rows(runs: &[Run], cpus: usize, suffix: &str, only: Option<&[&str]>) -> Vec<[String; 6]> {
     let hz = tsc_hz(runs);
     let mut rows: Vec<[String; 6]> = Vec::new();
     let mut names: Vec<(String, String)> = BENCHES
         .iter()
+        .filter(|b| b.name != BOOT_TO_PROMPT)
         .map(|b| (b.name.to_string(), b.label.to_string()))
         .collect();
     // Results the table does not know yet still get a row.
@@ -136,13 +146,16 @@ pub fn render(ctx: &Context, runs: &[Run]) -> String {
             }
         }
     }
-    let mut proc_bytes = None;
+    if let Some(only) = only {
+        names.retain(|(n, _)| only.iter().any(|p| n.starts_with(p)));
+    }
     for (name, label) in &names {
-        let xv6 = baseline::xv6(name, ctx.cpus);
+        let label = format!("{label}{suffix}");
+        let xv6 = baseline::xv6(name, cpus);
         let Some(c) = combine(runs, name, hz) else {
             if let Some((_, why)) = runs.iter().flat_map(|r| &r.errors).find(|(n, _)| n == name) {
                 rows.push([
-                    label.clone(),
+                    label,
                     format!("error: {why}"),
                     String::new(),
                     String::new(),
@@ -152,214 +165,53 @@ pub fn render(ctx: &Context, runs: &[Run]) -> String {
             }
             continue;
         };
-        if name == "fork_exit_wait" {
-            proc_bytes = c.proc_bytes;
-        }
         rows.push([
-            label.clone(),
+            label,
             group(c.median),
             time_text(&c, hz),
             format!("{}..{}", group(c.min), group(c.max)),
             xv6.map_or("-".into(), xv6_text),
-            xv6.and_then(|x| ratio(&c, x))
-                .map_or("-".into(), |r| format!("{r:.2}")),
+            ratio_text(xv6.and_then(|x| ratio(&c, x))),
         ]);
     }
-    let header = [
-        "benchmark".to_string(),
-        "berth cycles".to_string(),
-        "berth time".to_string(),
-        "min..max".to_string(),
-        format!("xv6 CPUS={}", ctx.cpus),
-        "berth/xv6".to_string(),
-    ];
-    let mut out = String::new();
-    let ok = runs.len();
-    let _ = writeln!(
-        out,
-        "berth benchmarks: CPUS={}, {}, {ok} of {} boots (median of per-boot medians; cycles are TSC cycles)",
-        ctx.cpus, ctx.accel, ctx.boots
-    );
-    let _ = writeln!(out);
-    out += &table(&header, &rows);
-    let _ = writeln!(out);
-    match hz {
-        Some(hz) => {
-            let _ = writeln!(
-                out,
-                "TSC: {:.1} MHz, calibrated by the guest (TSC cycles over 100 uptime ticks after a tick edge; median over boots)",
-                hz as f64 / 1e6
-            );
-        }
-        None => {
-            let _ = writeln!(out, "TSC: the guest reported no calibration");
-        }
-    }
-    if let Some((mhz, source, cost)) = &ctx.kernel_tsc {
-        let _ = writeln!(
-            out,
-            "     kernel boot line: {mhz:.3} MHz (source: {source}; rdtsc costs {cost} cycles)"
-        );
-    }
-    let _ = writeln!(
-        out,
-        "     xv6's figures: BASELINES.md's table \"{}\" (TSC {} MHz)",
-        baseline::XV6_TABLE,
-        baseline::XV6_TSC_MHZ,
-    );
-    if let Some(b) = proc_bytes {
-        let _ = writeln!(
-            out,
-            "process size at fork (break above the text base, stack not counted): {} bytes; xv6: {} bytes",
-            group(b),
-            group(baseline::XV6_PROC_BYTES)
-        );
-    }
-    out += &trace_cost(runs);
-    out += &notes(ctx);
-    out
+    rows.extend(boot_row(runs, cpus, hz, suffix));
+    rows
 }
 
-/// The paired traced/untraced rows (see the bench's `trace_cost.rs`) as a
-/// cost: per boot, traced over untraced from the same boot's alternating
-/// blocks, then the median (and range) over boots; a record's cost is the
-/// difference over the records an operation produced.
-pub fn trace_cost(runs: &[Run]) -> String {
-    let mut out = String::new();
-    for (name, what) in [
-        ("pipe_rtt", "pipe round trip"),
-        ("null_syscall", "null syscall"),
-    ] {
-        let mut pct = Vec::new();
-        let mut per_record = Vec::new();
-        let mut records = Vec::new();
-        for r in runs {
-            let (Some(off), Some(on)) = (
-                r.get(&format!("untraced_{name}")),
-                r.get(&format!("traced_{name}")),
-            ) else {
-                continue;
-            };
-            if off.median == 0 {
-                continue;
-            }
-            let extra = on.median as f64 - off.median as f64;
-            pct.push(100.0 * extra / off.median as f64);
-            if let Some(n) = on.field::<f64>("events").filter(|&n| n > 0.0) {
-                records.push(n);
-                per_record.push(extra / n);
-            }
-        }
-        let Some(p) = median_f(&pct) else { continue };
-        if out.is_empty() {
-            out += "tracing cost (every event on vs off, alternating blocks in each boot; median over boots, range):\n";
-        }
-        let lo = pct.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = pct.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let _ = write!(out, "     {what}: {p:+.1} % ({lo:+.1}..{hi:+.1})");
-        if let (Some(n), Some(c)) = (median_f(&records), median_f(&per_record)) {
-            let _ = write!(out, "; {n:.2} records each, {c:.0} cycles a record");
-        }
-        out += "\n";
-    }
-    out
-}
-
-/// Element n/2 of the sorted values.
-fn median_f(v: &[f64]) -> Option<f64> {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied()
-}
-
-/// What the reader needs to interpret the ratios.
-fn notes(ctx: &Context) -> String {
-    let mut out = String::new();
-    if ctx.accel == "KVM" {
-        out += "KVM here is a software PVM (a system call costs ~0.3 ms): these are berth's \
-                absolute figures on this host, not comparable with xv6's TCG numbers; use KVM=0 for ratios.\n";
-    } else {
-        out += "xv6 was measured under TCG too (QEMU 7.2, 2 host cores): the ratios compare like with like.\n";
-    }
-    if ctx.cpus > 1 {
-        out += "berth halts idle CPUs; xv6's idle loop spins, so with more vCPUs than host cores \
-                xv6's figures include vCPUs fighting for the 2 host cores.\n";
-    }
-    if ctx.cpus == 8 {
-        out += "xv6's CPUS=8 column is a single run; xv6 never reached (f) at CPUS=8.\n";
-    }
-    if !baseline::XV6_CPUS.contains(&ctx.cpus) {
-        out += "xv6 was measured at CPUS=1, 2 and 8 only: no baseline for this CPU count.\n";
-    }
-    out += "(e) with 4096 B writes is berth's natural size (its pipe buffer is 4 KiB); xv6's row is its 512 B figure.\n";
-    out += "(g) yield rows compare berth's yield_cpu with xv6's sleep(0), the only call xv6 had.\n";
-    out
-}
-
-/// A Markdown table with padded columns.
-pub fn table(header: &[String; 6], rows: &[[String; 6]]) -> String {
-    let mut width = header.each_ref().map(|h| h.chars().count());
-    for r in rows {
-        for (w, cell) in width.iter_mut().zip(r) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: &[String; 6]| {
-        let mut s = String::from("|");
-        for (i, (cell, w)) in cells.iter().zip(width).enumerate() {
-            let pad = w - cell.chars().count();
-            // Text left, numbers right.
-            if i == 0 {
-                s += &format!(" {cell}{} |", " ".repeat(pad));
-            } else {
-                s += &format!(" {}{cell} |", " ".repeat(pad));
-            }
-        }
-        s + "\n"
+/// The boot-to-prompt row (`None`: no boot was timed).
+fn boot_row(runs: &[Run], cpus: usize, hz: Option<u64>, suffix: &str) -> Option<[String; 6]> {
+    let b = boot::combine(runs)?;
+    let label = BENCHES
+        .iter()
+        .find(|b| b.name == BOOT_TO_PROMPT)
+        .map_or(BOOT_TO_PROMPT, |b| b.label);
+    let xv6 = baseline::xv6(BOOT_TO_PROMPT, cpus);
+    let range = match (boot::cycles(b.min, hz), boot::cycles(b.max, hz)) {
+        (Some(lo), Some(hi)) => format!("{}..{}", group(lo), group(hi)),
+        _ => format!(
+            "{}..{}",
+            boot::secs_text(b.min.as_secs_f64()),
+            boot::secs_text(b.max.as_secs_f64())
+        ),
     };
-    let mut out = line(header);
-    out += "|";
-    for (i, w) in width.iter().enumerate() {
-        out += &if i == 0 {
-            format!("{}|", "-".repeat(w + 2))
-        } else {
-            format!("{}:|", "-".repeat(w + 1))
-        };
-    }
-    out += "\n";
-    for r in rows {
-        out += &line(r);
-    }
-    out
+    Some([
+        format!("{label}{suffix}"),
+        boot::cycles(b.median, hz).map_or("-".into(), group),
+        boot::secs_text(b.median.as_secs_f64()),
+        range,
+        xv6.map_or("-".into(), xv6_text),
+        ratio_text(xv6.and_then(|x| b.ratio(x))),
+    ])
+}
+
+fn ratio_text(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{r:.2}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn run(lines: &[&str]) -> Run {
-        let mut r = Run::default();
-        for l in lines {
-            r.feed(l);
-        }
-        r
-    }
-
-    fn three_boots() -> Vec<Run> {
-        [(9, 2_000_000_000u64), (11, 2_000_000_000), (10, 2_000_000_001)]
-            .iter()
-            .map(|&(m, hz)| {
-                run(&[
-                    &format!("bench tsc_hz={hz}"),
-                    &format!("bench null_syscall median={m}00 min={m}0 max={m}000 samples=1000 unit=cycles"),
-                    "bench fork_exit_wait median=2000000 min=1 max=9 samples=1000 unit=cycles proc_bytes=65536",
-                    "bench pipe_tput_512 median=200000000 min=1 max=2 samples=5 unit=cycles mbps=10.5 bytes=1048576 write=512",
-                    "bench file_small error=open:_ENOSPC",
-                    "bench done",
-                ])
-            })
-            .collect()
-    }
+    use crate::fixtures::three_boots;
 
     #[test]
     fn combines_median_of_medians_min_of_mins_max_of_maxes() {
@@ -401,76 +253,5 @@ mod tests {
         assert_eq!(group(999), "999");
         assert_eq!(group(1000), "1,000");
         assert_eq!(group(2_745_730), "2,745,730");
-    }
-
-    #[test]
-    fn renders_rows_baselines_errors_and_notes() {
-        let ctx = Context {
-            cpus: 1,
-            accel: "TCG".into(),
-            boots: 3,
-            kernel_tsc: Some((2596.631, "PIT calibration".into(), 26)),
-        };
-        let text = render(&ctx, &three_boots());
-        assert!(text.contains("CPUS=1, TCG, 3 of 3 boots"), "{text}");
-        let row = text
-            .lines()
-            .find(|l| l.contains("(a) null syscall"))
-            .expect("null syscall row");
-        assert!(row.contains(" 1,000 |"), "{row}");
-        assert!(row.contains("0.50 µs"), "{row}");
-        assert!(row.contains("20,498"), "{row}");
-        assert!(row.contains("0.05"), "{row}");
-        let tput = text.lines().find(|l| l.contains("512 B writes")).unwrap();
-        assert!(
-            tput.contains("10.5 MB/s") && tput.contains("3.5 MB/s"),
-            "{tput}"
-        );
-        assert!(text.contains("error: open: ENOSPC"));
-        assert!(text.contains("TSC: 2000.0 MHz"));
-        assert!(text.contains("2596.631 MHz (source: PIT calibration"));
-        assert!(text.contains("re-measured 2026-12-02"), "{text}");
-        assert!(text.contains("65,536 bytes; xv6: 28,672 bytes"));
-        assert!(text.contains("like with like"));
-        // Benchmarks not run get no row.
-        assert!(!text.contains("round trip"));
-    }
-
-    #[test]
-    fn trace_cost_pairs_rows_within_each_boot() {
-        // Boot 1 is slow, boot 2 fast: each compares with itself.
-        let runs: Vec<Run> = [(150_000, 153_000), (100_000, 103_000), (100_000, 104_000)]
-            .iter()
-            .map(|&(off, on)| {
-                run(&[
-                    &format!("bench untraced_pipe_rtt median={off} min=1 max=9 samples=1000 unit=cycles paired_with=traced_pipe_rtt"),
-                    &format!("bench traced_pipe_rtt median={on} min=1 max=9 samples=1000 unit=cycles paired_with=untraced_pipe_rtt events=15.00"),
-                    "bench done",
-                ])
-            })
-            .collect();
-        let text = trace_cost(&runs);
-        // +2 %, +3 %, +4 %: median +3 %; 3000 / 15 = 200 cycles a record.
-        assert!(
-            text.contains("pipe round trip: +3.0 % (+2.0..+4.0)"),
-            "{text}"
-        );
-        assert!(
-            text.contains("15.00 records each, 200 cycles a record"),
-            "{text}"
-        );
-        assert!(!text.contains("null syscall"), "{text}");
-        assert_eq!(trace_cost(&three_boots()), "");
-    }
-
-    #[test]
-    fn table_pads_columns() {
-        let h = ["a", "b", "c", "d", "e", "f"].map(String::from);
-        let rows = [["long name", "1", "2", "3", "4", "5"].map(String::from)];
-        let t = table(&h, &rows);
-        let lines: Vec<_> = t.lines().collect();
-        assert_eq!(lines[0], "| a         | b | c | d | e | f |");
-        assert_eq!(lines[1], "|-----------|--:|--:|--:|--:|--:|");
-        assert_eq!(lines[2], "| long name | 1 | 2 | 3 | 4 | 5 |");
     }
 }
