@@ -98,16 +98,20 @@ fn reload_cr3() {
 
 /// Makes every CPU drop its non-global translations of kernel addresses
 /// that were unmapped before the call (freed kernel stacks): an IPI to
-/// each other online CPU, acknowledged. The caller runs with interrupts
-/// on and holds no spinlock (the targets may be anywhere).
+/// every online CPU, this one included, acknowledged. The caller runs with
+/// interrupts on and holds no spinlock (the targets may be anywhere).
+/// This CPU gets the IPI too rather than a local reload: the caller may be
+/// preempted and moved to another CPU at any point, and a CPU skipped as
+/// "mine" before the move would keep its translations.
 pub fn flush_everywhere() {
-    let me = percpu::cpu_index();
+    // Its own IPI needs interrupts on: with them off this would wait forever.
+    assert!(
+        super::cpu::interrupts_enabled(),
+        "tlb: flush_everywhere with interrupts off"
+    );
     let online = percpu::online_count().min(MAX_CPUS);
     let mut waits = [None; MAX_CPUS];
     for (c, wait) in waits.iter_mut().enumerate().take(online) {
-        if c == me {
-            continue;
-        }
         *wait = Some(ACKS[c].load(Ordering::Acquire));
         SENT.fetch_add(1, Ordering::Relaxed);
         apic::send_ipi(
@@ -115,7 +119,6 @@ pub fn flush_everywhere() {
             idt::VECTOR_TLB_SHOOTDOWN,
         );
     }
-    reload_cr3();
     for (c, wait) in waits.iter().enumerate() {
         if let Some(seen) = *wait {
             while ACKS[c].load(Ordering::Acquire) == seen {
