@@ -341,18 +341,33 @@ fn queue(p: &Arc<Proc>, how: Queueing) {
 
 // ---- the scheduler loop ----
 
+/// Picks in a row that found tasks counted queued but none to claim after
+/// which the loop says so once (a queueing in flight resolves in a few).
+const UNCLAIMABLE_REPORT: u64 = 10_000_000;
+
 /// This CPU's scheduler loop. Never returns.
 pub fn run_scheduler() -> ! {
     let s = policy();
     let me = percpu::cpu_index();
     s.set_online(percpu::online_count().max(me + 1));
     this().stamp.set(cpu::rdtsc());
+    let mut misses = 0u64;
     loop {
-        // Let interrupts in between picks so a wakeup IPI or tick can land.
-        cpu::enable_interrupts();
-        cpu::disable_interrupts();
+        // Let interrupts in between picks so a wakeup IPI, a shootdown or a
+        // tick can land (it used to be `sti; cli`, which lets none in: a CPU
+        // that found work counted but none it could claim then spun with
+        // interrupts shut, and with every CPU doing so the machine hung).
+        cpu::interrupt_window();
         let Some(pick) = s.pick(me, this().stamp.get()) else {
+            misses += 1;
+            if misses == UNCLAIMABLE_REPORT {
+                crate::println!(
+                    "sched: cpu {me}: {} tasks counted queued, none claimable for {misses} picks",
+                    s.queued()
+                );
+            }
             if s.idle_enter(me) {
+                misses = 0;
                 // `sti; hlt`: an IPI sent after our flag went up ends the halt.
                 cpu::wait_for_interrupt();
                 cpu::disable_interrupts();
@@ -364,6 +379,7 @@ pub fn run_scheduler() -> ! {
         // SAFETY: the payload is the counted reference `enqueue` leaked for
         // this queueing, and only the CPU whose claim won gets it.
         let p = unsafe { Arc::from_raw(pick.payload as *const Proc) };
+        misses = 0;
         run(me, p, pick.group);
     }
 }

@@ -46,6 +46,15 @@ pub fn enable_interrupts() {
     unsafe { asm!("sti", options(nomem, nostack)) }
 }
 
+/// Lets pending interrupts in, then disables them again. `sti; cli` would
+/// let none in: `sti` takes effect only after the instruction that follows
+/// it (the interrupt shadow), so the `nop` is the window.
+#[inline(always)]
+pub fn interrupt_window() {
+    // SAFETY: as enable_interrupts; interrupts are off again on return.
+    unsafe { asm!("sti", "nop", "cli", options(nomem, nostack)) }
+}
+
 /// Disables interrupts on this CPU.
 #[inline(always)]
 pub fn disable_interrupts() {
