@@ -24,6 +24,8 @@ use crate::param::MAX_CPUS;
 use crate::sched::timer::TimerHeap;
 use crate::sync::SpinLock;
 
+pub mod clock;
+
 static TICKS: AtomicU64 = AtomicU64::new(0);
 static TIMERS: [SpinLock<Option<TimerHeap>>; MAX_CPUS] =
     [const { SpinLock::new("timers", None) }; MAX_CPUS];

@@ -14,6 +14,7 @@
 //! LAPIC with its timer, online flag, then idles in the scheduler.
 
 pub mod acpi;
+pub mod calibrate;
 #[cfg(target_os = "none")]
 pub mod apic;
 #[cfg(target_os = "none")]
