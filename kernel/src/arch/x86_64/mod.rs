@@ -14,11 +14,11 @@
 //! LAPIC with its timer, online flag, then idles in the scheduler.
 
 pub mod acpi;
-pub mod calibrate;
 #[cfg(target_os = "none")]
 pub mod apic;
 #[cfg(target_os = "none")]
 pub mod boot;
+pub mod calibrate;
 #[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
@@ -27,6 +27,8 @@ pub mod debug_exit;
 pub mod fpu;
 #[cfg(target_os = "none")]
 pub mod gdt;
+#[cfg(target_os = "none")]
+pub mod hpet;
 #[cfg(target_os = "none")]
 pub mod idt;
 #[cfg(target_os = "none")]

@@ -51,14 +51,16 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();
     super::fpu::init_this_cpu();
-    tsc::init();
-    crate::proc::sched::init();
 
     // SAFETY: the RSDP address came from the boot loader.
     let madt = match unsafe { acpi::find_madt(rsdp_phys) } {
         Ok(m) => m,
         Err(e) => panic!("acpi: cannot read the MADT: {e:?}"),
     };
+    // SAFETY: as above.
+    let hpet = unsafe { acpi::find_hpet(rsdp_phys) }.ok();
+    tsc::init(hpet.map(|h| h.address));
+    crate::proc::sched::init();
     apic::init_this_cpu();
     apic::calibrate_timer(crate::param::TICKS_PER_SEC);
     ioapic::init(&madt);
