@@ -59,10 +59,14 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
     };
     // SAFETY: as above.
     let hpet = unsafe { acpi::find_hpet(rsdp_phys) }.ok();
-    tsc::init(hpet.map(|h| h.address));
-    crate::proc::sched::init();
     apic::init_this_cpu();
-    apic::calibrate_timer(crate::param::TICKS_PER_SEC);
+    // The LAPIC timer (if it needs measuring) is measured against the TSC
+    // while the TSC is measured against the HPET: one window for both.
+    let lapic_calibration = apic::start_timer_calibration();
+    tsc::init(hpet.map(|h| h.address));
+    apic::finish_timer_calibration(lapic_calibration);
+    crate::time::start_clock(tsc::hz());
+    crate::proc::sched::init();
     ioapic::init(&madt);
 
     crate::banner::print_boot_banner(
@@ -71,6 +75,11 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
         tsc::hz(),
         tsc::source().name(),
         tsc::read_cost(),
+    );
+    crate::banner::print_clock(
+        crate::param::TICKS_PER_SEC,
+        tsc::measurement(),
+        apic::timer_mode_name(),
     );
     let cpus = madt.cpu_count();
     if cpus > MAX_CPUS {

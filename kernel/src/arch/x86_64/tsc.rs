@@ -35,11 +35,11 @@
 //! the window does not matter; only inside a pair, where it shows as a
 //! wide bracket. This replaces a single 50 ms PIT count timed by bare
 //! `rdtsc`s around a poll loop, which read 0.2-2.7 % high at 1-2 CPUs and
-//! 16 % at 8 (a deschedule between the last poll and the `rdtsc`).
+//! 16 % at 8 (the host descheduling the vCPU between a poll and its `rdtsc`).
 //! Observed brackets: ~340 cycles (0.13 µs) for an HPET read under TCG,
 //! so the 50 ms window ends with a bound of ~3 ppm; ~34,000 cycles
 //! (13 µs, `rdtsc` and the MMIO both trap) under this machine's PVM KVM,
-//! so the window grows to ~130 ms. Why 50 ms and not 100: at those widths
+//! so the window grows to 150-175 ms. Why 50 ms and not 100: at those widths
 //! 50 ms is already far inside 0.1 % under TCG, and boot time counts.
 //!
 //! The PIT fallback is bracketed the same way: the count starts when its
@@ -50,7 +50,9 @@
 //! between the TSC before the last poll that saw it clear and the TSC
 //! after the first that saw it set. A window whose bound is over 100 ppm
 //! is retried (five tries, the best kept); one over 1,000 ppm loses to
-//! leaf 0x16 when the CPU has it.
+//! leaf 0x16 when the CPU has it. With `-machine pc,hpet=off`: TCG reads
+//! 2596.118-2596.123 MHz (bound ~20 ppm, mostly the PIT's own 0.84 µs
+//! tick), this KVM 2596.29 MHz (bound ~450 ppm: every poll traps).
 //!
 //! Also measured: the cost of one `rdtsc` (it traps under this machine's
 //! KVM: ~8,000 cycles; 26 under TCG), for trace and benchmark headers.
