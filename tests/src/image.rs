@@ -72,8 +72,8 @@ impl Drop for ImageCopy {
 /// of the image `make` built (everything a run made was removed, nothing
 /// the image held was lost); a mismatch names the paths that differ.
 pub fn expect_same_usage(after: &[u8], what: &str) -> Result<(), TestFailure> {
-    let original = std::fs::read(fs_image()?)
-        .map_err(|e| TestFailure::new(format!("read the image: {e}")))?;
+    let original =
+        std::fs::read(fs_image()?).map_err(|e| TestFailure::new(format!("read the image: {e}")))?;
     let (b, a) = (
         berth_fsck::check_image(&original),
         berth_fsck::check_image(after),
@@ -102,6 +102,10 @@ pub fn expect_same_usage(after: &[u8], what: &str) -> Result<(), TestFailure> {
         a.data_blocks_in_use,
         b.inodes_in_use,
         b.data_blocks_in_use,
-        if diff.is_empty() { "no path (space held by no name)" } else { &diff }
+        if diff.is_empty() {
+            "no path (space held by no name)"
+        } else {
+            &diff
+        }
     )))
 }

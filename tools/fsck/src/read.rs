@@ -252,7 +252,10 @@ pub fn tree_diff(before: &BTreeMap<String, Entry>, after: &BTreeMap<String, Entr
     let mut out = Vec::new();
     for (p, b) in before {
         match after.get(p) {
-            None => out.push(format!("{p}: gone (was {} bytes, inode {})", b.size, b.inum)),
+            None => out.push(format!(
+                "{p}: gone (was {} bytes, inode {})",
+                b.size, b.inum
+            )),
             Some(a) if (a.kind, a.size, a.inum) != (b.kind, b.size, b.inum) => out.push(format!(
                 "{p}: kind {} size {} inode {} (was kind {} size {} inode {})",
                 a.kind, a.size, a.inum, b.kind, b.size, b.inum
