@@ -40,11 +40,6 @@ pub mod sync;
 pub mod syscall;
 #[cfg(target_os = "none")]
 pub mod time;
-#[cfg(not(target_os = "none"))]
-pub mod time {
-    //! Host build: only the tick clock's arithmetic.
-    pub mod clock;
-}
 pub mod trace;
 
 #[cfg(target_os = "none")]
