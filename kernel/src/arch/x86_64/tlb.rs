@@ -62,13 +62,7 @@ pub fn retire(root: u64) {
         if c == me || LOADED[c].load(Ordering::SeqCst) != root {
             continue;
         }
-        let seen = ACKS[c].load(Ordering::Acquire);
-        *wait = Some(seen);
-        SENT.fetch_add(1, Ordering::Relaxed);
-        apic::send_ipi(
-            percpu::cpu(c).apic_id.load(Ordering::Relaxed),
-            idt::VECTOR_TLB_SHOOTDOWN,
-        );
+        *wait = Some(shoot(c));
     }
     for (c, wait) in waits.iter().enumerate() {
         if let Some(seen) = *wait {
@@ -79,6 +73,18 @@ pub fn retire(root: u64) {
             }
         }
     }
+}
+
+/// Sends CPU `c` the shootdown IPI; returns its acknowledgement count from
+/// before, which the caller waits to see change.
+fn shoot(c: usize) -> u64 {
+    let seen = ACKS[c].load(Ordering::Acquire);
+    SENT.fetch_add(1, Ordering::Relaxed);
+    apic::send_ipi(
+        percpu::cpu(c).apic_id.load(Ordering::Relaxed),
+        idt::VECTOR_TLB_SHOOTDOWN,
+    );
+    seen
 }
 
 /// The shootdown IPI: `drop_lazy` lets go of a table no process here
@@ -112,12 +118,7 @@ pub fn flush_everywhere() {
     let online = percpu::online_count().min(MAX_CPUS);
     let mut waits = [None; MAX_CPUS];
     for (c, wait) in waits.iter_mut().enumerate().take(online) {
-        *wait = Some(ACKS[c].load(Ordering::Acquire));
-        SENT.fetch_add(1, Ordering::Relaxed);
-        apic::send_ipi(
-            percpu::cpu(c).apic_id.load(Ordering::Relaxed),
-            idt::VECTOR_TLB_SHOOTDOWN,
-        );
+        *wait = Some(shoot(c));
     }
     for (c, wait) in waits.iter().enumerate() {
         if let Some(seen) = *wait {
