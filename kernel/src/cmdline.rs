@@ -2,7 +2,8 @@
 //!
 //! Known keys: `test=<name>` runs a built-in self-test and exits QEMU with
 //! its result (`test=boot`: every CPU online and ticking); `ide=pio` makes
-//! the disk driver use programmed I/O instead of bus-master DMA.
+//! the disk driver use programmed I/O instead of bus-master DMA;
+//! `ap_delay=<ms>` stalls every AP's start (fault injection, `arch::smp`).
 
 const MAX: usize = 256;
 

@@ -80,6 +80,23 @@ fn boot_8cpu_tcg() -> Result<(), TestFailure> {
     boot(8, Accel::Tcg)
 }
 
+/// A slow AP (`ap_delay`: each AP stalls 1.5 s after claiming its start
+/// and again before it reports online, as a descheduled vCPU would) is
+/// waited for and keeps its index: every CPU comes online, no per-CPU
+/// block is installed twice. (The boot CPU used to give up after 0.2 s and
+/// 1 s and hand the index to the next AP.)
+#[test]
+fn slow_aps_keep_their_index() -> Result<(), TestFailure> {
+    let accel = Accel::Tcg;
+    if skip_if_unusable(accel) {
+        return Ok(());
+    }
+    let mut qemu = Qemu::spawn(QemuConfig::new(4, accel).append("test=boot ap_delay=1500"))?;
+    expect_boot(&mut qemu)?;
+    qemu.wait_for_line(BOOT_TEST_PASSED, TIMEOUT)?;
+    qemu.expect_exit(ExitCode::Success, TIMEOUT)
+}
+
 /// One CPU too many: the kernel says so and exits `Unsupported` before
 /// starting any AP.
 fn too_many_cpus(accel: Accel) -> Result<(), TestFailure> {

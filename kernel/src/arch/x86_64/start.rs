@@ -86,8 +86,16 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
         }
         match smp::start_ap(index, apic_id, ap_entry) {
             smp::ApStart::Online => index += 1,
-            smp::ApStart::Timeout => {
+            smp::ApStart::Absent => {
                 println!("smp: cpu with apic id {apic_id} did not start; continuing without it")
+            }
+            smp::ApStart::Late { slots_free } => {
+                println!("smp: cpu {index} (apic id {apic_id}) started but is not online; it keeps its index");
+                index += 1;
+                if !slots_free {
+                    println!("smp: it still holds the start-up slots: no further CPU is started");
+                    break;
+                }
             }
         }
     }
@@ -122,6 +130,7 @@ extern "C" fn ap_on_own_stack(index: u64) -> ! {
     super::fpu::init_this_cpu();
     apic::init_this_cpu();
     crate::banner::print_cpu_online(index, apic::current_apic_id());
+    smp::before_online();
     percpu::this_cpu().online.store(true, Ordering::Release);
     apic::start_timer();
     cpu::enable_interrupts();
