@@ -8,6 +8,12 @@
 //! (process limit, memory charge, a `procReferenceTable` slot), then
 //! gives up the old one, so neither limit can be passed meanwhile.
 //!
+//! Invariant the scheduler relies on: the container a process names
+//! (`Proc::container`, the group it is queued for when it gives way) has
+//! it in its reference table, the only place a pick looks for it. A move
+//! switches table, name and the running CPU's accounting in one step that
+//! cannot be preempted ([`crate::proc::sched::unpreempted`]).
+//!
 //! Against destroy: a process entering a container is in its reference
 //! table before it re-checks `containerAlive` (SeqCst on both sides), and
 //! destroy clears `containerAlive` before it scans the table; so either
@@ -54,9 +60,14 @@ pub fn release_place(c: &Container) {
 /// Records `p` (complete, not yet started) in its container's reference
 /// table; a process forked into a container being destroyed is killed.
 pub fn enter(p: &Arc<Proc>, c: &Container) {
-    if let Some(i) = c.members().insert(p.slot as u32) {
-        p.ref_index.store(i, Ordering::Relaxed);
-    }
+    // A table has a slot for every process slot, and a process is in one
+    // table (two, for a moment, in `transfer`): there is always room. A
+    // process in no table would be queued where no pick can find it.
+    let i = c
+        .members()
+        .insert(p.slot as u32)
+        .expect("a container's reference table is full");
+    p.ref_index.store(i, Ordering::Relaxed);
     fence(Ordering::SeqCst);
     if !c.is_alive() {
         p.killed.store(true, Ordering::Release);
@@ -93,16 +104,26 @@ fn transfer(p: &Arc<Proc>, to: &Arc<Container>) -> Result<(), Errno> {
         release_place(to);
         return Err(Errno::EAGAIN);
     };
-    from.members()
-        .remove(p.ref_index.load(Ordering::Relaxed), p.slot as u32);
-    p.ref_index.store(i, Ordering::Relaxed);
-    *p.ctr.lock() = to.clone();
-    p.vpid.store(vpid, Ordering::Relaxed);
-    // A process starts its own group in its new numbering.
-    let old_pgid = p.pgid.swap(vpid, Ordering::Relaxed);
-    p.ctr_serial.store(to.serial, Ordering::Release);
-    p.container.store(to.id, Ordering::Release);
-    crate::proc::sched::moved_container(from.id, to.id);
+    // Unpreempted from here to the scheduler's accounting: a process that
+    // gives way is queued for the group `container` names, and a pick
+    // finds it only through that group's table. Preempted between leaving
+    // `from`'s table and naming `to`, it was queued where no table holds
+    // it, counted queued and never claimable: every CPU spun in its pick
+    // for good (stress-sched hung that way). Preempted after naming `to`
+    // but before `moved_container`, `from`'s running count went below zero.
+    let old_pgid = crate::proc::sched::unpreempted(|| {
+        from.members()
+            .remove(p.ref_index.load(Ordering::Relaxed), p.slot as u32);
+        p.ref_index.store(i, Ordering::Relaxed);
+        *p.ctr.lock() = to.clone();
+        p.vpid.store(vpid, Ordering::Relaxed);
+        // A process starts its own group in its new numbering.
+        let old_pgid = p.pgid.swap(vpid, Ordering::Relaxed);
+        p.ctr_serial.store(to.serial, Ordering::Release);
+        p.container.store(to.id, Ordering::Release);
+        crate::proc::sched::moved_container(from.id, to.id);
+        old_pgid
+    });
     lifecycle::foreground_follows(p, from.serial, old_pgid);
     release_place(&from);
     fence(Ordering::SeqCst);

@@ -6,7 +6,7 @@ use ulib::abi::syscall::proc_state;
 use ulib::container::{self, Spec};
 use ulib::fd::{self, Fd};
 use ulib::prelude::*;
-use ulib::process::{self, Fork};
+use ulib::process::{self, Fork, Pid};
 use ulib::sys;
 use ulib::test::{errno, expect_errno, TestResult};
 use ulib::{ensure, ensure_eq};
@@ -304,4 +304,117 @@ pub fn destroy_running() -> TestResult {
 
 pub fn destroy_paused() -> TestResult {
     destroy_busy(true)
+}
+
+/// Processes joining and leaving a container over and over while hogs
+/// keep every CPU's queue busy (so ticks preempt them anywhere in the
+/// kernel, the move included) all finish. A move preempted between
+/// leaving the old container's reference table and naming the new one
+/// was queued where no pick could find it: runnable, never run again.
+/// Liveness is judged by CPU time, not a clock: a churner fails when it
+/// is runnable and has received no cycles over 500 ticks in which the
+/// hogs kept running.
+pub fn join_leave_under_preemption() -> TestResult {
+    const CHURNERS: usize = 3;
+    // More than the most CPUs berth runs on, so every queue stays busy.
+    const HOGS: usize = 10;
+    const CHURN_TICKS: u64 = 300;
+    const STALL_TICKS: u64 = 500;
+    let open = Ctr::new(Spec::new().flags(SPEC_ALLOW_LEAVE))?;
+    let cid = open.id;
+    let mut hogs = Vec::new();
+    for _ in 0..HOGS {
+        let pid = process::spawn(|| {
+            let mut x = 1u64;
+            loop {
+                x = core::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        })
+        .map_err(errno("fork a hog"))?;
+        hogs.push(pid);
+    }
+    let end = process::uptime() + CHURN_TICKS;
+    let mut churners = Vec::new();
+    for _ in 0..CHURNERS {
+        let pid = process::spawn(move || {
+            let mut moves = 0u32;
+            while process::uptime() < end || moves == 0 {
+                if container::join(cid).is_err() || container::getcid() != cid {
+                    return 2;
+                }
+                if container::leave().is_err() || container::getcid() != 0 {
+                    return 3;
+                }
+                moves += 2;
+            }
+            0
+        });
+        match pid {
+            Ok(p) => churners.push(p),
+            Err(e) => {
+                for &h in &hogs {
+                    let _ = process::kill(h);
+                }
+                process::wait_all();
+                return Err(format!("fork a churner: {}", e.description()));
+            }
+        }
+    }
+    // Watch: (pid, cycles last seen, tick they last changed).
+    let mut seen: Vec<(Pid, u64, u64)> = churners
+        .iter()
+        .map(|&p| (p, 0, process::uptime()))
+        .collect();
+    let mut stalled = None;
+    loop {
+        let _ = process::sleep(10);
+        let rows = ps()?;
+        let now = process::uptime();
+        let mut alive = 0;
+        for (pid, cycles, since) in seen.iter_mut() {
+            let Some(row) = rows.iter().find(|r| r.pid == *pid) else {
+                continue;
+            };
+            if row.state == proc_state::ZOMBIE {
+                continue;
+            }
+            alive += 1;
+            if row.cycles != *cycles {
+                (*cycles, *since) = (row.cycles, now);
+            } else if row.state == proc_state::RUNNABLE && now - *since > STALL_TICKS {
+                stalled = Some(format!(
+                    "churner pid {pid} is runnable and got no CPU time for {} ticks (container {}, last cpu {})",
+                    now - *since,
+                    row.container,
+                    row.cpu
+                ));
+            }
+        }
+        if alive == 0 || stalled.is_some() {
+            break;
+        }
+    }
+    for &h in &hogs {
+        let _ = process::kill(h);
+    }
+    if let Some(why) = stalled {
+        // The stalled churner can neither be reaped nor its container
+        // destroyed (destroy waits for it): leave both (the run failed).
+        core::mem::forget(open);
+        return Err(why);
+    }
+    let reaped = process::wait_all();
+    for &c in &churners {
+        match reaped.iter().find(|(p, _)| *p == c) {
+            Some((_, 0)) => {}
+            Some((_, s)) => {
+                return Err(format!(
+                    "churner pid {c} exited with {s} (2: a join, 3: a leave failed)"
+                ))
+            }
+            None => return Err(format!("churner pid {c} was not reaped")),
+        }
+    }
+    ensure_eq!(open.info()?.procs, 0, "processes left in the container");
+    Ok(())
 }

@@ -68,6 +68,10 @@ const TESTS: &[Test] = &[
     ),
     Test::new("leave_needs_allow_leave", control::leave_needs_allow_leave),
     Test::new(
+        "join_leave_under_preemption",
+        control::join_leave_under_preemption,
+    ),
+    Test::new(
         "pause_freezes_resume_thaws",
         control::pause_freezes_resume_thaws,
     ),
