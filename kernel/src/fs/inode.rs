@@ -9,7 +9,9 @@
 //! `update` (`iupdate`) inside a transaction. A full table gives `ENFILE`.
 //!
 //! Freeing (xv6 `iput`): dropping the last reference of an inode whose link
-//! count is zero truncates it and marks it free on disk. That needs
+//! count is zero truncates it and marks it free on disk (and looks again
+//! before counting down: the freed number may have been reused, in the same
+//! entry, and unlinked meanwhile; see `Drop`). That needs
 //! transactions, which the drop opens itself (several if the file is big,
 //! see `truncate_some`), so:
 //!
@@ -364,26 +366,69 @@ impl Drop for InodeRef {
         held::put_inode();
         let icache = &self.fs.icache;
         let mut meta = icache.meta.lock();
-        let cell = &icache.cells[self.idx];
-        let last = meta[self.idx].refcnt == 1;
-        // The root and the layer area are never freed, even if a corrupt
-        // image gives them no links.
-        if last
-            && self.inum != ROOTINO
-            && self.inum != LAYERS_INO
-            && cell.valid.load(Ordering::Acquire)
-            && !cell.linked.load(Ordering::Acquire)
-        {
+        // Freeing lets go of the table lock, and until our count comes down
+        // the freed number can be allocated again into this very entry
+        // (`ialloc` finds it free on disk and `iget` shares the entry): that
+        // new file may be unlinked, and its other references dropped, before
+        // we come back, leaving ours the last reference of an unlinked inode
+        // again. So look again after every free. (Counting down without
+        // looking left such a file allocated with no links: stress-fs at 8
+        // CPUs, when the freeing thread was preempted after its free.)
+        while self.must_free(&meta[self.idx]) {
             // Last reference to an inode no directory names: nobody else can
             // lock it (a new reference needs a link, or `ialloc` finding it
             // free). Keep our count while freeing so the entry is not reused.
             drop(meta);
-            // On failure (a broken log) the inode stays allocated with no
-            // links, and the next mount frees it.
-            let _ = self.free();
+            let freed = self.free();
+            #[cfg(test)]
+            seam::after_free();
             meta = icache.meta.lock();
+            if freed.is_err() {
+                // A broken log: the inode stays allocated with no links,
+                // and the next mount frees it.
+                break;
+            }
         }
         meta[self.idx].refcnt -= 1;
+    }
+}
+
+impl InodeRef {
+    /// Whether this reference, with `slot` its entry's count, is the last
+    /// one of an inode that no directory names (its fields loaded). The
+    /// root and the layer area are never freed, even if a corrupt image
+    /// gives them no links.
+    fn must_free(&self, slot: &Slot) -> bool {
+        let cell = self.cell();
+        slot.refcnt == 1
+            && self.inum != ROOTINO
+            && self.inum != LAYERS_INO
+            && cell.valid.load(Ordering::Acquire)
+            && !cell.linked.load(Ordering::Acquire)
+    }
+}
+
+/// Host-test seam: code a test runs on the freeing thread between a last
+/// reference's free and its count coming down, where a preempted CPU can
+/// stall, to put another thread's work there.
+#[cfg(test)]
+pub(super) mod seam {
+    use std::boxed::Box;
+    use std::cell::RefCell;
+
+    std::thread_local! {
+        static AFTER_FREE: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` once, after the next free on this thread.
+    pub fn set_after_free(f: impl FnOnce() + 'static) {
+        AFTER_FREE.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(in crate::fs) fn after_free() {
+        if let Some(f) = AFTER_FREE.with(|h| h.borrow_mut().take()) {
+            f();
+        }
     }
 }
 

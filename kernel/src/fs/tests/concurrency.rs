@@ -158,3 +158,40 @@ fn unlink_while_another_thread_writes() {
     t.assert_consistent(false);
     t.assert_quiet();
 }
+
+/// The last reference of an unlinked file frees it; its number is then
+/// allocated again into the table entry that reference still counts (the
+/// freeing thread stalled between its free and its count-down, as a
+/// preempted CPU does), and that new file is unlinked and let go before
+/// the stalled thread comes back. The stalled thread must free it too: it
+/// used to count down without looking, leaving an allocated inode with no
+/// links (an orphan after stress-fs at 8 CPUs).
+#[test]
+fn number_reused_while_its_freer_stalls_is_freed() {
+    use std::sync::atomic::AtomicU32;
+    let t = Arc::new(fresh(4000, 200));
+    let (inodes, blocks) = (t.free_inodes(), t.free_blocks());
+    t.put("/a", &pattern(1, 1306)).unwrap();
+    let a = t.fs.namei(&t.root, b"/a").unwrap();
+    let a_inum = a.inum();
+    t.fs.unlink(&t.root, b"/a").unwrap();
+    let reused = Arc::new(AtomicU32::new(0));
+    let (t2, reused2) = (t.clone(), reused.clone());
+    crate::fs::inode::seam::set_after_free(move || {
+        t2.put("/b", &pattern(2, 3852)).unwrap();
+        let b = t2.fs.namei(&t2.root, b"/b").unwrap();
+        reused2.store(b.inum(), Ordering::Relaxed);
+        drop(b);
+        t2.fs.unlink(&t2.root, b"/b").unwrap();
+    });
+    drop(a);
+    assert_eq!(
+        reused.load(Ordering::Relaxed),
+        a_inum,
+        "/b must get /a's number while /a's freer stalls, or this tests nothing"
+    );
+    assert_eq!(t.free_inodes(), inodes, "an inode stayed allocated");
+    assert_eq!(t.free_blocks(), blocks, "blocks stayed allocated");
+    t.assert_consistent(false);
+    t.assert_quiet();
+}
