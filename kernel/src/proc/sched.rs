@@ -502,7 +502,7 @@ fn switch_to_scheduler(p: &Proc, handoff: HandOff) {
     // SAFETY: own CPU, interrupts off (sched_lock held).
     unsafe { *c.handoff.get() = Some(handoff) };
     // SAFETY: saved_rsp is this process's, written under its sched_lock; the
-    // scheduler's saved stack is alive (it is this CPU's boot stack).
+    // scheduler's saved stack is alive (this CPU's own guarded stack, for good).
     unsafe { switch::switch(p.saved_rsp.get(), *c.scheduler_rsp.get()) };
     // We may resume on another CPU: re-read the per-CPU state.
     percpu::this_cpu().irq_were_enabled.set(were_enabled);

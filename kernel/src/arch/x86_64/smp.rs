@@ -22,7 +22,9 @@
 //! it is never handed to another AP (two CPUs on one per-CPU block was a
 //! panic, "installed twice", when a slow AP missed the old one-second
 //! online wait). The boot CPU keeps the slots until the owner has read
-//! its index (`report_started`), then waits for it to come online.
+//! its index (`report_started`), then waits for it to come online; an
+//! owner that does neither in time is the last AP started (indices stay
+//! dense, and it may come online later).
 //!
 //! The trampoline's stack is direct-mapped (the boot tables map nothing
 //! else) and only briefly used: an AP moves onto its own guarded stack
@@ -191,8 +193,10 @@ pub enum ApStart {
     /// No AP claimed the start; it was sent INIT and the index is free.
     Absent,
     /// The AP claimed the start (the index is its own) but is not online
-    /// yet. `slots_free`: it has read its slots, so another AP may start.
-    Late { slots_free: bool },
+    /// yet. No further AP may start: it may still read the slots, and CPU
+    /// indices must stay dense (code walks `0..online_count()`), so the
+    /// late one, if it comes, is the last.
+    Late,
 }
 
 /// How long the boot CPU waits for an AP that owns its start to read its
@@ -239,7 +243,7 @@ pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> A
     }
     let owned_wait = OWNED_WAIT.as_micros() as u64;
     if !wait_until(owned_wait, || STARTED.load(Ordering::Acquire) == index) {
-        return ApStart::Late { slots_free: false };
+        return ApStart::Late;
     }
     // The AP no longer reads the slots; give it time to finish.
     let target = percpu::cpu(index);
@@ -248,7 +252,7 @@ pub fn start_ap(index: usize, apic_id: u32, entry: extern "C" fn(u64) -> !) -> A
         TRAMPOLINE_STACK.store(stack, Ordering::Release);
         ApStart::Online
     } else {
-        ApStart::Late { slots_free: true }
+        ApStart::Late
     }
 }
 

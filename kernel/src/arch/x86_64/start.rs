@@ -89,13 +89,9 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
             smp::ApStart::Absent => {
                 println!("smp: cpu with apic id {apic_id} did not start; continuing without it")
             }
-            smp::ApStart::Late { slots_free } => {
-                println!("smp: cpu {index} (apic id {apic_id}) started but is not online; it keeps its index");
-                index += 1;
-                if !slots_free {
-                    println!("smp: it still holds the start-up slots: no further CPU is started");
-                    break;
-                }
+            smp::ApStart::Late => {
+                println!("smp: cpu {index} (apic id {apic_id}) started but is not online; no further CPU is started");
+                break;
             }
         }
     }
