@@ -19,6 +19,22 @@ use crate::file::{File, FileKind};
 /// Largest piece copied through the kernel at once.
 const CHUNK: usize = 4096;
 
+/// Transfers of at most this many bytes bounce through a buffer on the
+/// kernel stack instead of a heap chunk: the short reads and writes of
+/// pipes, consoles and small files allocate nothing.
+const STACK_CHUNK: usize = 256;
+
+/// Runs `f` with a bounce buffer for a transfer of `n` bytes (at most a
+/// `CHUNK`; on the stack when it is short).
+fn with_bounce<R>(n: u64, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if n <= STACK_CHUNK as u64 {
+        let mut small = [0u8; STACK_CHUNK];
+        f(&mut small[..n as usize])
+    } else {
+        f(&mut alloc::vec![0u8; CHUNK.min(n as usize)])
+    }
+}
+
 fn fd_file(ctx: &Ctx, i: usize) -> Result<Arc<File>, Errno> {
     ctx.proc.files.lock().get(ctx.arg(i) as i32 as i64)
 }
@@ -33,19 +49,20 @@ pub fn read(ctx: &mut Ctx) -> Result<i64, Errno> {
         return Ok(0);
     }
     with_mm(ctx, |mm| mm.check_writable(addr, n))?;
-    let mut buf = alloc::vec![0u8; CHUNK.min(n as usize)];
-    let mut done = 0u64;
-    while done < n {
-        let want = (n - done).min(CHUNK as u64) as usize;
-        let got = file.read(&mut buf[..want])?;
-        with_mm(ctx, |mm| mm.copy_out(addr + done, &buf[..got]))?;
-        done += got as u64;
-        // Streams (devices, pipes) return what is there; stop at a short read.
-        if got < want || file.is_stream() {
-            break;
+    with_bounce(n, |buf| {
+        let mut done = 0u64;
+        while done < n {
+            let want = (n - done).min(buf.len() as u64) as usize;
+            let got = file.read(&mut buf[..want])?;
+            with_mm(ctx, |mm| mm.copy_out(addr + done, &buf[..got]))?;
+            done += got as u64;
+            // Streams (devices, pipes) return what is there; stop at a short read.
+            if got < want || file.is_stream() {
+                break;
+            }
         }
-    }
-    Ok(done as i64)
+        Ok(done as i64)
+    })
 }
 
 pub fn write(ctx: &mut Ctx) -> Result<i64, Errno> {
@@ -58,18 +75,19 @@ pub fn write(ctx: &mut Ctx) -> Result<i64, Errno> {
         return Ok(0);
     }
     with_mm(ctx, |mm| mm.check_readable(addr, n))?;
-    let mut buf = alloc::vec![0u8; CHUNK.min(n as usize)];
-    let mut done = 0u64;
-    while done < n {
-        let len = (n - done).min(CHUNK as u64) as usize;
-        with_mm(ctx, |mm| mm.copy_in(addr + done, &mut buf[..len]))?;
-        match file.write(&buf[..len]) {
-            Ok(w) => done += w as u64,
-            Err(e) if done > 0 && e != Errno::EFAULT => break,
-            Err(e) => return Err(e),
+    with_bounce(n, |buf| {
+        let mut done = 0u64;
+        while done < n {
+            let len = (n - done).min(buf.len() as u64) as usize;
+            with_mm(ctx, |mm| mm.copy_in(addr + done, &mut buf[..len]))?;
+            match file.write(&buf[..len]) {
+                Ok(w) => done += w as u64,
+                Err(e) if done > 0 && e != Errno::EFAULT => break,
+                Err(e) => return Err(e),
+            }
         }
-    }
-    Ok(done as i64)
+        Ok(done as i64)
+    })
 }
 
 pub fn close(ctx: &mut Ctx) -> Result<i64, Errno> {
