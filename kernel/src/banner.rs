@@ -1,4 +1,5 @@
-//! The boot banner: what the kernel says about the machine as it comes up.
+//! The boot banner: what the kernel says about the machine as it comes up
+//! (the `tsc:` line's format is parsed by the tests and `perf/`: keep it).
 //!
 //! Formatting is pure (`write_*` take any `fmt::Write`) so it is unit-tested
 //! on the host; the `print_*` wrappers send it to the console.
@@ -28,6 +29,29 @@ pub fn write_boot_banner(
         khz / 1000,
         khz % 1000
     )
+}
+
+/// `clock: 100 Hz from the TSC (frequency within 3 ppm, measured over
+/// 50.1 ms); lapic timer: one-shot at tick edges`. `measured` is the
+/// bound in ppm and the window in µs (`None`: the frequency came from
+/// CPUID, not a measurement); `timer_mode` how the LAPIC timer is armed.
+pub fn write_clock(
+    w: &mut impl Write,
+    hz: u64,
+    measured: Option<(u64, u64)>,
+    timer_mode: &str,
+) -> fmt::Result {
+    write!(w, "clock: {hz} Hz from the TSC (")?;
+    match measured {
+        Some((ppm, us)) => write!(
+            w,
+            "frequency within {ppm} ppm, measured over {}.{} ms",
+            us / 1000,
+            us % 1000 / 100
+        )?,
+        None => write!(w, "frequency as reported, not measured")?,
+    }
+    writeln!(w, "); lapic timer: {timer_mode} at tick edges")
 }
 
 /// `cpu 3 online (apic id 3)`.
@@ -92,6 +116,9 @@ mod print {
     pub fn print_boot_banner(bytes: u64, apic: &str, hz: u64, src: &str, cost: u64) {
         emit(|w| write_boot_banner(w, bytes, apic, hz, src, cost));
     }
+    pub fn print_clock(hz: u64, measured: Option<(u64, u64)>, timer_mode: &str) {
+        emit(|w| write_clock(w, hz, measured, timer_mode));
+    }
     pub fn print_cpu_online(index: usize, apic_id: u32) {
         emit(|w| write_cpu_online(w, index, apic_id));
     }
@@ -128,6 +155,24 @@ mod tests {
         assert_eq!(
             lines[3],
             "tsc: 2596.123 MHz (source: PIT calibration; rdtsc costs 26 cycles)"
+        );
+    }
+
+    #[test]
+    fn clock_line_says_how_good_the_frequency_is() {
+        let mut s = String::new();
+        write_clock(&mut s, 100, Some((3, 50_123)), "one-shot").unwrap();
+        assert_eq!(
+            s,
+            "clock: 100 Hz from the TSC (frequency within 3 ppm, measured over 50.1 ms); \
+             lapic timer: one-shot at tick edges\n"
+        );
+        let mut s = String::new();
+        write_clock(&mut s, 100, None, "TSC-deadline").unwrap();
+        assert_eq!(
+            s,
+            "clock: 100 Hz from the TSC (frequency as reported, not measured); \
+             lapic timer: TSC-deadline at tick edges\n"
         );
     }
 

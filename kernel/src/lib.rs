@@ -40,6 +40,11 @@ pub mod sync;
 pub mod syscall;
 #[cfg(target_os = "none")]
 pub mod time;
+#[cfg(not(target_os = "none"))]
+pub mod time {
+    //! Host build: only the tick clock's arithmetic.
+    pub mod clock;
+}
 pub mod trace;
 
 #[cfg(target_os = "none")]

@@ -1,7 +1,33 @@
-//! Ticks and timed sleep: the global 100 Hz clock behind `uptime`/`sleep`,
-//! per-CPU tick counts, and each CPU's sleepers in a deadline heap.
+//! Ticks and timed sleep: the 100 Hz clock behind `uptime`/`sleep`, read
+//! from the TSC; per-CPU timer-interrupt counts; and each CPU's sleepers
+//! in a deadline heap.
 //!
-//! A sleeping process waits in the heap of the CPU it slept on
+//! The clock: [`ticks`] is `(rdtsc() - tsc_at_boot) / cycles_per_tick`
+//! (`clock::TickClock`, host-tested), with `cycles_per_tick = tsc::hz() /
+//! TICKS_PER_SEC`. It does not count interrupts, so it is as right as the
+//! TSC frequency (`tsc.rs`: bound below 100 ppm when calibrated) at every
+//! CPU count: an interrupt delivered late, or lost while the host has the
+//! vCPU descheduled, delays a wakeup but never loses time, and a user
+//! program that watches `uptime` sees each tick edge to within a system
+//! call's latency. (It used to count CPU 0's interrupts against a LAPIC
+//! timer calibrated over 10 ms: ~1 % long at 1-2 CPUs, worse at 8.)
+//!
+//! Across CPUs: QEMU (TCG and KVM) gives every vCPU the same TSC, so the
+//! readings agree; [`ticks`] still returns the largest value any CPU has
+//! returned (`clock::monotonic`, an `AtomicU64` max), so a process that
+//! migrates never sees the clock go back. Were the TSCs not synchronised,
+//! the clock would follow the CPU furthest ahead (a one-time step of its
+//! offset; with equal rates it then runs at the right rate) and a CPU
+//! behind would read that maximum until its own TSC caught up; sleeps
+//! would stay correct (deadlines are compared with the same maximum) but
+//! could end early by the step.
+//!
+//! The timer interrupt (`apic.rs` arms each CPU's for the next tick edge)
+//! only wakes sleepers whose deadline is `<= ticks()` and drives
+//! preemption; its per-CPU count (the boot line `timer: all N CPUs
+//! ticking`, `kmain::check_timers`) says that each CPU's timer works.
+//!
+//! Sleepers: a sleeping process waits in the heap of the CPU it slept on
 //! (`sched::timer::TimerHeap`, behind that CPU's own small lock), keyed by
 //! its process slot, so a tick pops only what expired (O(expired · log n))
 //! instead of waking every sleeper to re-check. The heaps are allocated
@@ -19,12 +45,22 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use berth_abi::errno::Errno;
 use berth_abi::limits::NPROC;
 
+use crate::arch::x86_64::cpu::rdtsc;
 use crate::arch::x86_64::percpu;
-use crate::param::MAX_CPUS;
+use crate::param::{MAX_CPUS, TICKS_PER_SEC};
 use crate::sched::timer::TimerHeap;
 use crate::sync::SpinLock;
 
-static TICKS: AtomicU64 = AtomicU64::new(0);
+pub mod clock;
+
+use clock::TickClock;
+
+/// TSC at the start of tick 0.
+static BASE_TSC: AtomicU64 = AtomicU64::new(0);
+/// TSC cycles per tick (0 until [`start_clock`]: the clock reads 0).
+static CYCLES_PER_TICK: AtomicU64 = AtomicU64::new(0);
+/// The largest tick count returned so far, on any CPU.
+static LAST_TICKS: AtomicU64 = AtomicU64::new(0);
 static TIMERS: [SpinLock<Option<TimerHeap>>; MAX_CPUS] =
     [const { SpinLock::new("timers", None) }; MAX_CPUS];
 
@@ -35,18 +71,32 @@ pub fn init() {
     }
 }
 
-/// Ticks since boot (counted by CPU 0's timer).
-pub fn ticks() -> u64 {
-    TICKS.load(Ordering::Relaxed)
+/// Starts the clock at tick 0 now, running at `tsc_hz / TICKS_PER_SEC`
+/// cycles a tick. Boot CPU, once, after `tsc::init`.
+pub fn start_clock(tsc_hz: u64) {
+    BASE_TSC.store(rdtsc(), Ordering::Relaxed);
+    CYCLES_PER_TICK.store((tsc_hz / TICKS_PER_SEC).max(1), Ordering::Release);
 }
 
-/// Called from every CPU's timer interrupt: counts the tick and wakes
-/// this CPU's sleepers whose deadline has come.
+/// The clock's parameters (tick edges for the timer, `apic.rs`).
+pub fn tick_clock() -> TickClock {
+    let cycles_per_tick = CYCLES_PER_TICK.load(Ordering::Acquire);
+    TickClock {
+        base_tsc: BASE_TSC.load(Ordering::Relaxed),
+        cycles_per_tick,
+    }
+}
+
+/// Ticks (10 ms) since boot, from the TSC; never less than any value
+/// returned before, on any CPU.
+pub fn ticks() -> u64 {
+    clock::monotonic(&LAST_TICKS, tick_clock().ticks_at(rdtsc()))
+}
+
+/// Called from every CPU's timer interrupt: counts the interrupt and
+/// wakes this CPU's sleepers whose deadline has come.
 pub fn on_timer_tick(cpu: usize) {
     percpu::this_cpu().ticks.fetch_add(1, Ordering::Relaxed);
-    if cpu == 0 {
-        TICKS.fetch_add(1, Ordering::Relaxed);
-    }
     let now = ticks();
     let mut heap = TIMERS[cpu].lock();
     let Some(h) = heap.as_mut() else { return };

@@ -16,6 +16,10 @@ pub const MEMORY_PREFIX: &str = "memory: ";
 pub const APIC_PREFIX: &str = "apic: ";
 /// Start of the TSC line: `tsc: 2596.631 MHz (source: ...; rdtsc costs N cycles)`.
 pub const TSC_PREFIX: &str = "tsc: ";
+/// Start of the clock line: `clock: 100 Hz from the TSC (...); lapic timer: ...`.
+pub const CLOCK_PREFIX: &str = "clock: ";
+/// Start of `clockprobe`'s lines: `clock tsc=123 ticks=45`.
+pub const CLOCK_PROBE_PREFIX: &str = "clock tsc=";
 /// End of the first banner line: `berth 0.1.0 (x86_64 SMP)`.
 pub const BANNER_SUFFIX: &str = " (x86_64 SMP)";
 
@@ -37,6 +41,17 @@ pub struct Tsc {
     pub source: String,
     /// Cycles one `rdtsc` costs (about 6,000 under the PVM KVM, 26 under TCG).
     pub read_cycles: u64,
+}
+
+/// The clock line's fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Clock {
+    /// Tick rate of `uptime`.
+    pub hz: u64,
+    /// For a measured TSC frequency, the kernel's bound on its error (ppm).
+    pub error_ppm: Option<u64>,
+    /// How the LAPIC timer is armed: `one-shot` or `TSC-deadline`.
+    pub timer: String,
 }
 
 /// The `timer: all N CPUs ticking at H Hz (ticks: ...)` line's fields.
@@ -123,6 +138,33 @@ pub fn parse_tsc(line: &str) -> Option<Tsc> {
     })
 }
 
+/// `clock: 100 Hz from the TSC (frequency within 3 ppm, measured over
+/// 50.1 ms); lapic timer: one-shot at tick edges`, or `(frequency as
+/// reported, not measured)` in the middle.
+pub fn parse_clock(line: &str) -> Option<Clock> {
+    let rest = line.strip_prefix(CLOCK_PREFIX)?;
+    let (hz, rest) = rest.split_once(" Hz from the TSC (")?;
+    let (how, rest) = rest.split_once("); lapic timer: ")?;
+    let timer = rest.strip_suffix(" at tick edges")?;
+    let error_ppm = match how.strip_prefix("frequency within ") {
+        Some(m) => Some(m.split_once(" ppm, measured over ")?.0.parse().ok()?),
+        None if how == "frequency as reported, not measured" => None,
+        None => return None,
+    };
+    Some(Clock {
+        hz: hz.parse().ok()?,
+        error_ppm,
+        timer: timer.to_string(),
+    })
+}
+
+/// `clock tsc=123 ticks=45` (`clockprobe`) -> (123, 45).
+pub fn parse_clock_probe(line: &str) -> Option<(u64, u64)> {
+    let rest = line.strip_prefix(CLOCK_PROBE_PREFIX)?;
+    let (tsc, ticks) = rest.split_once(" ticks=")?;
+    Some((tsc.parse().ok()?, ticks.parse().ok()?))
+}
+
 /// `cpu 3 online (apic id 3)` -> (3, 3).
 pub fn parse_cpu_online(line: &str) -> Option<(usize, u32)> {
     let rest = line.strip_prefix("cpu ")?;
@@ -199,6 +241,38 @@ mod tests {
         assert_eq!(tsc.source, "PIT calibration");
         assert_eq!(tsc.read_cycles, 5980);
         assert_eq!(parse_tsc("tsc: fast"), None);
+    }
+
+    #[test]
+    fn clock_lines() {
+        assert_eq!(
+            parse_clock(
+                "clock: 100 Hz from the TSC (frequency within 3 ppm, measured over 50.1 ms); \
+                 lapic timer: one-shot at tick edges"
+            ),
+            Some(Clock {
+                hz: 100,
+                error_ppm: Some(3),
+                timer: "one-shot".to_string()
+            })
+        );
+        assert_eq!(
+            parse_clock(
+                "clock: 100 Hz from the TSC (frequency as reported, not measured); \
+                 lapic timer: TSC-deadline at tick edges"
+            ),
+            Some(Clock {
+                hz: 100,
+                error_ppm: None,
+                timer: "TSC-deadline".to_string()
+            })
+        );
+        assert_eq!(parse_clock("clock: fast"), None);
+        assert_eq!(
+            parse_clock_probe("clock tsc=2596120000 ticks=101"),
+            Some((2_596_120_000, 101))
+        );
+        assert_eq!(parse_clock_probe("clock tsc=x ticks=1"), None);
     }
 
     #[test]

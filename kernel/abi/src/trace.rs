@@ -40,6 +40,8 @@ pub mod tsc_source {
     pub const CPUID_BASE: u32 = 3;
     /// Calibrated against the PIT at boot.
     pub const PIT: u32 = 4;
+    /// Calibrated against the HPET at boot.
+    pub const HPET: u32 = 5;
 
     pub const fn name(s: u32) -> &'static str {
         match s {
@@ -47,6 +49,7 @@ pub mod tsc_source {
             HYPERVISOR => "hypervisor cpuid 0x40000010",
             CPUID_BASE => "cpuid 0x16",
             PIT => "PIT calibration",
+            HPET => "HPET calibration",
             _ => "unknown",
         }
     }

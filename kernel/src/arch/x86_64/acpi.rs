@@ -1,9 +1,12 @@
-//! ACPI: find the MADT from the RSDP and decode CPUs, IOAPICs and IRQ overrides.
+//! ACPI: find tables from the RSDP; decode the MADT (CPUs, IOAPICs, IRQ
+//! overrides) and the HPET table (where the HPET's registers are).
 //!
 //! qboot and SeaBIOS provide ACPI tables but no MP table, so the MADT is the
-//! only source of CPUs. Decoding works on byte slices ([`parse_madt`]) and is
-//! unit-tested on the host with tables captured from QEMU; only
-//! [`find_madt`] touches physical memory.
+//! only source of CPUs; QEMU's `pc` machine also publishes an `HPET` table,
+//! which `tsc.rs` uses to calibrate the TSC. Decoding works on byte slices
+//! ([`parse_madt`], [`parse_hpet`]) and is unit-tested on the host with
+//! tables captured from QEMU; only [`find_table`] (and its wrappers
+//! [`find_madt`], [`find_hpet`]) touches physical memory.
 
 /// Most CPUs the MADT decoder records (more are counted, not stored).
 pub const MADT_MAX_CPUS: usize = 256;
@@ -16,7 +19,10 @@ pub enum AcpiError {
     BadRsdp,
     BadChecksum(&'static str),
     Truncated(&'static str),
-    NoMadt,
+    /// No table with that signature in the XSDT/RSDT.
+    NotFound(&'static str),
+    /// The table is there but describes something unusable.
+    Unusable(&'static str),
 }
 
 /// One IOAPIC entry.
@@ -177,6 +183,52 @@ pub fn parse_madt(t: &[u8]) -> Result<Madt, AcpiError> {
     Ok(m)
 }
 
+/// What the ACPI `HPET` table says about the (first) HPET.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hpet {
+    /// Physical address of its 1 KiB register block (system memory space).
+    pub address: u64,
+    /// The Event Timer Block ID: a copy of the capabilities register's
+    /// low 32 bits (revision, comparators, counter size, vendor).
+    pub block_id: u32,
+    /// Which HPET of the machine this is.
+    pub number: u8,
+    /// Smallest periodic tick the firmware advises, in counter ticks.
+    pub min_tick: u16,
+}
+
+/// Decodes a whole `HPET` table (header included, 56 bytes).
+///
+/// The register block's address is the Generic Address Structure at
+/// offset 40: address space at 40 (0: system memory, the only one an HPET
+/// can sit in that the kernel reaches), the 64-bit address at 44..52.
+pub fn parse_hpet(t: &[u8]) -> Result<Hpet, AcpiError> {
+    if t.len() < 56 || &t[0..4] != b"HPET" {
+        return Err(AcpiError::Truncated("hpet"));
+    }
+    let len = sdt_length(t)?;
+    if len > t.len() || len < 56 {
+        return Err(AcpiError::Truncated("hpet"));
+    }
+    let t = &t[..len];
+    if !checksum_ok(t) {
+        return Err(AcpiError::BadChecksum("hpet"));
+    }
+    if t[40] != 0 {
+        return Err(AcpiError::Unusable("hpet: registers not in system memory"));
+    }
+    let address = u64_at(t, 44);
+    if address == 0 || !address.is_multiple_of(1024) {
+        return Err(AcpiError::Unusable("hpet: bad register block address"));
+    }
+    Ok(Hpet {
+        address,
+        block_id: u32_at(t, 36),
+        number: t[52],
+        min_tick: u16_at(t, 53),
+    })
+}
+
 /// Reads `len` bytes of physical memory through the direct map.
 ///
 /// # Safety
@@ -187,12 +239,14 @@ unsafe fn phys_slice(phys: u64, len: usize) -> &'static [u8] {
     unsafe { core::slice::from_raw_parts(super::paging::phys_to_virt(phys) as *const u8, len) }
 }
 
-/// Walks RSDP → XSDT/RSDT → MADT.
+/// Walks RSDP → XSDT/RSDT to the first table whose signature is `sig`
+/// and returns all of it (header included, `length` bytes, checksum not
+/// yet checked: each parser checks its own table).
 ///
 /// # Safety
 /// `rsdp_phys` must be the RSDP address the boot loader reported.
 #[cfg(target_os = "none")]
-pub unsafe fn find_madt(rsdp_phys: u64) -> Result<Madt, AcpiError> {
+pub unsafe fn find_table(rsdp_phys: u64, sig: &[u8; 4]) -> Result<&'static [u8], AcpiError> {
     if rsdp_phys == 0 {
         return Err(AcpiError::BadRsdp);
     }
@@ -222,14 +276,44 @@ pub unsafe fn find_madt(rsdp_phys: u64) -> Result<Madt, AcpiError> {
         };
         // SAFETY: entries of the root table point at firmware tables.
         let header = unsafe { phys_slice(addr, 36) };
-        if &header[0..4] == b"APIC" {
+        if &header[0..4] == sig {
             let len = sdt_length(header)?;
             // SAFETY: as above, with the table's own length.
-            return parse_madt(unsafe { phys_slice(addr, len) });
+            return Ok(unsafe { phys_slice(addr, len) });
         }
         off += entry_size;
     }
-    Err(AcpiError::NoMadt)
+    Err(AcpiError::NotFound(table_name(sig)))
+}
+
+/// A static name for the signatures looked up, for error messages.
+#[cfg(target_os = "none")]
+fn table_name(sig: &[u8; 4]) -> &'static str {
+    match sig {
+        b"APIC" => "APIC (MADT)",
+        b"HPET" => "HPET",
+        _ => "table",
+    }
+}
+
+/// Walks RSDP → XSDT/RSDT → MADT.
+///
+/// # Safety
+/// `rsdp_phys` must be the RSDP address the boot loader reported.
+#[cfg(target_os = "none")]
+pub unsafe fn find_madt(rsdp_phys: u64) -> Result<Madt, AcpiError> {
+    // SAFETY: forwarded to the caller.
+    parse_madt(unsafe { find_table(rsdp_phys, b"APIC") }?)
+}
+
+/// Walks RSDP → XSDT/RSDT → HPET table; `NotFound` on a machine without one.
+///
+/// # Safety
+/// `rsdp_phys` must be the RSDP address the boot loader reported.
+#[cfg(target_os = "none")]
+pub unsafe fn find_hpet(rsdp_phys: u64) -> Result<Hpet, AcpiError> {
+    // SAFETY: forwarded to the caller.
+    parse_hpet(unsafe { find_table(rsdp_phys, b"HPET") }?)
 }
 
 #[cfg(test)]

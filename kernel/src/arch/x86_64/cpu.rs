@@ -39,6 +39,13 @@ pub fn rdtsc() -> u64 {
     unsafe { core::arch::x86_64::_rdtsc() }
 }
 
+/// Orders every earlier load and store before every later one (MFENCE).
+#[inline(always)]
+pub fn mfence() {
+    // SAFETY: mfence only orders memory accesses.
+    unsafe { asm!("mfence", options(nostack, preserves_flags)) }
+}
+
 /// Enables interrupts on this CPU.
 #[inline(always)]
 pub fn enable_interrupts() {

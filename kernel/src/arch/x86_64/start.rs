@@ -51,16 +51,22 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
     load_cpu_tables();
     super::syscall_entry::init_this_cpu();
     super::fpu::init_this_cpu();
-    tsc::init();
-    crate::proc::sched::init();
 
     // SAFETY: the RSDP address came from the boot loader.
     let madt = match unsafe { acpi::find_madt(rsdp_phys) } {
         Ok(m) => m,
         Err(e) => panic!("acpi: cannot read the MADT: {e:?}"),
     };
+    // SAFETY: as above.
+    let hpet = unsafe { acpi::find_hpet(rsdp_phys) }.ok();
     apic::init_this_cpu();
-    apic::calibrate_timer(crate::param::TICKS_PER_SEC);
+    // The LAPIC timer (if it needs measuring) is measured against the TSC
+    // while the TSC is measured against the HPET: one window for both.
+    let lapic_calibration = apic::start_timer_calibration();
+    tsc::init(hpet.map(|h| h.address));
+    apic::finish_timer_calibration(lapic_calibration);
+    crate::time::start_clock(tsc::hz());
+    crate::proc::sched::init();
     ioapic::init(&madt);
 
     crate::banner::print_boot_banner(
@@ -69,6 +75,11 @@ extern "C" fn bsp_on_own_stack(rsdp_phys: u64) -> ! {
         tsc::hz(),
         tsc::source().name(),
         tsc::read_cost(),
+    );
+    crate::banner::print_clock(
+        crate::param::TICKS_PER_SEC,
+        tsc::measurement(),
+        apic::timer_mode_name(),
     );
     let cpus = madt.cpu_count();
     if cpus > MAX_CPUS {

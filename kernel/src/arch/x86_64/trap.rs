@@ -219,6 +219,7 @@ extern "C" fn trap_dispatch(frame: &mut TrapFrame) {
         VECTOR_NMI => crate::panic::on_nmi(),
         VECTOR_TIMER => {
             apic::end_of_interrupt();
+            apic::arm_next_tick();
             crate::time::on_timer_tick(percpu::cpu_index());
             crate::proc::sched::on_tick();
         }
