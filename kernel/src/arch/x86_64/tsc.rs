@@ -35,7 +35,8 @@
 //! the window does not matter; only inside a pair, where it shows as a
 //! wide bracket. This replaces a single 50 ms PIT count timed by bare
 //! `rdtsc`s around a poll loop, which read 0.2-2.7 % high at 1-2 CPUs and
-//! 16 % at 8 (the host descheduling the vCPU between a poll and its `rdtsc`).
+//! 16 % at 8: a stall of the vCPU between the count's end and the poll
+//! that saw it was counted as part of the 50 ms, and nothing noticed.
 //! Observed brackets: ~340 cycles (0.13 µs) for an HPET read under TCG,
 //! so the 50 ms window ends with a bound of ~3 ppm; ~34,000 cycles
 //! (13 µs, `rdtsc` and the MMIO both trap) under this machine's PVM KVM,
