@@ -14,8 +14,11 @@
 //!   the containers, while a controller pauses and resumes containers,
 //!   re-weights them and destroys and re-creates some, restarting their
 //!   pairs in the new container. Every ping must be answered, every pair
-//!   must make progress in every 1 s interval of its life, and afterwards
-//!   no container and no process of the run is left.
+//!   must make progress in every 1 s interval of its life in which the
+//!   median pair made 16 round trips (intervals are real time: one the
+//!   host left the guest next to no CPU in proves nothing; see
+//!   `ulib::stress`), and afterwards no container and no process of the
+//!   run is left.
 //!
 //! The pieces: `clock.rs` (the interval clock all processes share),
 //! `pairs.rs` (pinger and ponger), `control.rs` (the controller),

@@ -72,9 +72,21 @@ pub fn run(opts: &Options) -> Result<String, String> {
     }
     match verdict {
         Ok(s) if why.is_empty() => Ok(format!(
-            "{} pings answered by the surviving pairs; progress in all {} pair-intervals checked; \
+            "{} pings answered by the surviving pairs; progress in all {} pair-intervals checked{}; \
              containers made per slot: {:?}",
-            s.answered, s.checked, s.generations
+            s.answered,
+            s.checked,
+            if s.unjudged.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({} of {} intervals not judged: their median pair made under {} round trips)",
+                    s.unjudged.len(),
+                    plan.intervals,
+                    ulib::stress::LIVE_ROUND_TRIPS
+                )
+            },
+            s.generations
         )),
         _ => Err(why.join("; ")),
     }
