@@ -403,19 +403,20 @@ impl Ledger {
     fn required(&self) -> Vec<Vec<(u16, u16)>> {
         let mut cells = alloc::vec![Vec::new(); self.plan.intervals as usize];
         for (&(slot, gen), &first) in &self.born {
-            let last = self
-                .killed
-                .get(&(slot, gen))
-                .copied()
-                .unwrap_or(self.plan.intervals)
-                .min(self.plan.intervals);
             for pair in self.plan.pairs_of(usize::from(slot)) {
-                for k in first..last {
+                for k in self.life(slot, gen, first) {
                     cells[k as usize].push((pair as u16, gen));
                 }
             }
         }
         cells
+    }
+
+    /// The intervals generation `gen` of `slot`, born to show progress
+    /// from `first`, must show it in: up to its kill, or the run's end.
+    fn life(&self, slot: u8, gen: u16, first: u32) -> core::ops::Range<u32> {
+        let last = self.killed.get(&(slot, gen)).copied();
+        first..last.unwrap_or(self.plan.intervals).min(self.plan.intervals)
     }
 
     /// Round trips pair `p` of generation `gen` made in interval `k`: from
@@ -509,10 +510,9 @@ impl Ledger {
                 debug_assert_eq!(s, slot8);
                 summary.generations[slot] += 1;
                 let killed = self.killed.get(&(slot8, gen)).copied();
-                let last = killed.unwrap_or(self.plan.intervals);
                 for pair in self.plan.pairs_of(slot) {
                     let p = pair as u16;
-                    let judged = (first..last).filter(|k| live.contains(k));
+                    let judged = self.life(slot8, gen, first).filter(|k| live.contains(k));
                     let missing: Vec<u32> = judged
                         .clone()
                         .filter(|&k| !self.progress.contains_key(&(p, gen, k)))

@@ -181,10 +181,7 @@ fn with_this<R>(f: impl FnOnce(&'static CpuSched) -> R) -> R {
 /// Runs `f` so that the running process can neither be preempted nor
 /// migrate meanwhile (interrupts off). `f` must not sleep.
 pub fn unpreempted<R>(f: impl FnOnce() -> R) -> R {
-    percpu::push_irq_off();
-    let r = f();
-    percpu::pop_irq_off();
-    r
+    with_this(|_| f())
 }
 
 /// The process running on this CPU.
