@@ -126,6 +126,21 @@ pub const BENCHES: &[Bench] = &[
         ],
     },
     Bench {
+        name: "file_write_4m",
+        label: "write a 4 MiB file, 64 KiB writes (create..close)",
+        xv6: NOT_MEASURED,
+    },
+    Bench {
+        name: "file_read_4m",
+        label: "read a 4 MiB file, 64 KiB reads, not cached",
+        xv6: NOT_MEASURED,
+    },
+    Bench {
+        name: "file_read_2m_cached",
+        label: "read a 2 MiB file, 64 KiB reads, cached",
+        xv6: NOT_MEASURED,
+    },
+    Bench {
         name: "ctr_cycle",
         label: "container create+fork+join+exec nop+wait+destroy (vs c)",
         xv6: [None, None, None],

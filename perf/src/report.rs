@@ -40,7 +40,7 @@ pub struct Combined {
     pub max: u64,
     /// Boots that reported it.
     pub boots: usize,
-    /// MB/s for throughput results (those with a `write=` field).
+    /// MB/s for throughput results (those with a `write=` or `read=` field).
     pub mbps: Option<f64>,
     /// Process size at fork time (fork results).
     pub proc_bytes: Option<u64>,
@@ -55,7 +55,8 @@ pub fn tsc_hz(runs: &[Run]) -> Option<u64> {
 pub fn combine(runs: &[Run], name: &str, hz: Option<u64>) -> Option<Combined> {
     let got: Vec<_> = runs.iter().filter_map(|r| r.get(name)).collect();
     let med = median(&got.iter().map(|s| s.median).collect::<Vec<_>>())?;
-    let mbps = match (got[0].fields.contains_key("write"), hz) {
+    let tput = got[0].fields.contains_key("write") || got[0].fields.contains_key("read");
+    let mbps = match (tput, hz) {
         (true, Some(hz)) if med > 0 => {
             let bytes = got[0].field("bytes").unwrap_or(DEFAULT_TPUT_BYTES);
             Some(bytes as f64 * hz as f64 / med as f64 / 1e6)

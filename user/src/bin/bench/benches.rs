@@ -64,6 +64,12 @@ pub fn run_all(opts: &Options) {
     if opts.wants("file_small") {
         outcome("file_small", file_small());
     }
+    if opts.wants("file_write_4m") {
+        outcome("file_write_4m", crate::files::write_4m());
+    }
+    if opts.wants("file_read_4m") || opts.wants("file_read_2m_cached") {
+        outcome("file_read_4m", crate::files::reads());
+    }
     if opts.wants("ctr_cycle") {
         outcome("ctr_cycle", crate::containers::ctr_cycle());
     }

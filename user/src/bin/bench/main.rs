@@ -10,13 +10,15 @@
 //! - `bench tsc_hz=N` (TSC cycles over 100 ticks after a tick edge), then
 //!   `bench rdtsc_overhead median=...` (two back-to-back reads);
 //! - `bench NAME median=N min=N max=N samples=N unit=cycles [key=value...]`
-//!   per benchmark (throughput adds `mbps=X.Y`, fork adds the process size
+//!   per benchmark (throughput adds `bytes=N` and the call size as
+//!   `write=N` or `read=N`, pipes `mbps=X.Y` too; fork adds the process size
 //!   `proc_bytes=N`: the break above the text base, from `sbrk(0)`);
 //! - `bench NAME error=WHY` when a benchmark could not run;
 //! - `bench done` at the end.
 //!
 //! Names: `null_syscall`, `fork_exit_wait`, `fork_exec_wait`, `pipe_rtt`,
-//! `pipe_tput_512`, `pipe_tput_4096`, `file_small`,
+//! `pipe_tput_512`, `pipe_tput_4096`, `file_small`, `file_write_4m`,
+//! `file_read_4m`, `file_read_2m_cached` (`files.rs`),
 //! `scale_{sleep,yield,compute}_{1,cpus}`; the container ones (see
 //! `containers.rs`): `ctr_cycle`, `ls_host_100`, `ls_merged_100`, `copy_up_1m`.
 //! `traced_null_syscall` and `traced_pipe_rtt` each print an `untraced_`
@@ -29,6 +31,7 @@
 
 mod benches;
 mod containers;
+mod files;
 mod sched;
 mod stats;
 mod trace_cost;
