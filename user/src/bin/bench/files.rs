@@ -80,7 +80,7 @@ fn remove(path: &str) -> Result<(), String> {
 }
 
 /// Prints one throughput line.
-fn report_tput(name: &str, s: &mut Vec<u64>, bytes: usize, call: &str) {
+fn report_tput(name: &str, s: &mut [u64], bytes: usize, call: &str) {
     report(
         name,
         &Summary::of(s),
