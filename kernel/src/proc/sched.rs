@@ -513,9 +513,9 @@ fn finish_switch_in() {
     drop(h.expect("resumed without a hand-off"));
 }
 
-/// Called on a new process's first switch-in: finish the scheduler hand-off.
-#[no_mangle]
-extern "C" fn process_first_run() {
+/// Called on a new process's first switch-in (from `arch`'s
+/// `first_entry`, a `sym` operand): finish the scheduler hand-off.
+pub(crate) extern "C" fn process_first_run() {
     finish_switch_in();
     let p = current().expect("first run without a current process");
     // A child forked into a paused container stops before its first user

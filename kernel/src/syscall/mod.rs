@@ -74,8 +74,9 @@ mod handlers {
     pub use super::trace::{trace_dump, trace_start, trace_stop};
 }
 
-/// Called by the entry assembly with interrupts off.
-#[no_mangle]
+/// Called by the entry assembly (a `sym` operand: the compiler checks the
+/// name) with interrupts off, and by the redelivery of a misdelivered
+/// `syscall` (`arch::x86_64::syscall_entry`).
 pub extern "C" fn syscall_dispatch(frame: &mut TrapFrame) {
     let p = crate::proc::current().expect("system call without a process");
     let num = frame.rax;

@@ -36,9 +36,10 @@ context_switch:
     .global first_entry
 first_entry:
     /* rsp points at the trap frame (16-byte aligned); call keeps it aligned. */
-    call process_first_run
+    call {first_run}
     jmp trap_return
     "#,
+    first_run = sym crate::proc::sched::process_first_run,
     options(att_syntax)
 );
 

@@ -55,7 +55,7 @@ syscall_entry:
     r#"
     cld
     movq %rsp, %rdi
-    call syscall_dispatch
+    call {dispatch}
     /* sysret needs a canonical user rip: bits 47..63 all zero. */
     movq 17*8(%rsp), %rax
     shrq $47, %rax
@@ -77,12 +77,12 @@ syscall_entry:
     user_ss = const super::gdt::USER_DATA as u64,
     user_cs = const super::gdt::USER_CODE as u64,
     vector = const SYSCALL_VECTOR,
+    dispatch = sym crate::syscall::syscall_dispatch,
     options(att_syntax)
 );
 
 extern "C" {
     fn syscall_entry();
-    fn syscall_dispatch(frame: &mut TrapFrame);
 }
 
 /// Flags a user program can set itself (`popf` at CPL 3): carry, parity,
@@ -112,8 +112,7 @@ pub fn redeliver_syscall(frame: &mut TrapFrame) {
     frame.rflags = (frame.r11 & USER_SETTABLE_RFLAGS) | USER_FIXED_RFLAGS;
     frame.vector = SYSCALL_VECTOR;
     frame.error_code = 0;
-    // SAFETY: the dispatcher takes the same frame layout the entry builds.
-    unsafe { syscall_dispatch(frame) };
+    crate::syscall::syscall_dispatch(frame);
 }
 
 /// Enables `syscall`/`sysret` on this CPU and points them at the entry.
