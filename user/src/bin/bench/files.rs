@@ -105,6 +105,23 @@ pub fn write_4m() -> Result<(), String> {
     Ok(())
 }
 
+/// One warm-up and `SAMPLES` timed reads of `bytes`-byte files, taking
+/// `paths` in turn (two files the cache cannot hold together: each read
+/// finds the other's blocks cached, not its own).
+fn read_samples(paths: &[&str], bytes: usize, buf: &mut [u8]) -> Result<Vec<u64>, String> {
+    let mut s = samples(SAMPLES);
+    for i in 0..=SAMPLES {
+        let (dt, n) = read_file(paths[i % paths.len()], buf)?;
+        if n != bytes {
+            return Err(format!("read {n} bytes of {bytes}"));
+        }
+        if i > 0 {
+            s.push(dt);
+        }
+    }
+    Ok(s)
+}
+
 /// `file_read_4m` (uncached) and `file_read_2m_cached`.
 pub fn reads() -> Result<(), String> {
     let mut buf = vec![0x6bu8; CALL];
@@ -112,31 +129,10 @@ pub fn reads() -> Result<(), String> {
         for path in ["/bt-a", "/bt-b"] {
             write_file(path, BIG, &buf)?;
         }
-        let mut s = samples(SAMPLES);
-        for i in 0..=SAMPLES {
-            // After writing or reading the other one, this file's blocks
-            // are out of the cache.
-            let path = if i % 2 == 0 { "/bt-a" } else { "/bt-b" };
-            let (dt, n) = read_file(path, &mut buf)?;
-            if n != BIG {
-                return Err(format!("read {n} bytes of {BIG}"));
-            }
-            if i > 0 {
-                s.push(dt);
-            }
-        }
+        let mut s = read_samples(&["/bt-a", "/bt-b"], BIG, &mut buf)?;
         report_tput("file_read_4m", &mut s, BIG, "read");
         write_file("/bt-c", CACHED, &buf)?;
-        let mut s = samples(SAMPLES);
-        for i in 0..=SAMPLES {
-            let (dt, n) = read_file("/bt-c", &mut buf)?;
-            if n != CACHED {
-                return Err(format!("read {n} bytes of {CACHED}"));
-            }
-            if i > 0 {
-                s.push(dt);
-            }
-        }
+        let mut s = read_samples(&["/bt-c"], CACHED, &mut buf)?;
         report_tput("file_read_2m_cached", &mut s, CACHED, "read");
         Ok(())
     })();
