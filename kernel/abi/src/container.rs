@@ -86,9 +86,9 @@ pub const UPDATE_DENY: u32 = 1 << 3;
 /// Flags `update_container` accepts.
 pub const UPDATE_FLAGS: u32 = UPDATE_CPU_WEIGHT | UPDATE_MAX_PROCS | UPDATE_MAX_PAGES | UPDATE_DENY;
 
+crate::pod! {
 /// What `create_container` (and `update_container`) are asked for (56 bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct ContainerSpec {
     /// The id wanted (1..=MAX_CONTAINERS), or 0: the lowest free one.
     pub id: i32,
@@ -105,6 +105,7 @@ pub struct ContainerSpec {
     pub deny: [u64; DENY_WORDS],
     /// NUL-terminated; empty: the container is named `c<id>`.
     pub name: [u8; CONTAINER_NAME_LEN],
+}
 }
 
 const _: () = assert!(core::mem::size_of::<ContainerSpec>() == 56);
@@ -130,9 +131,9 @@ pub mod container_state {
 /// Calls whose denials are counted one by one in [`ContainerInfo::denied_by_call`].
 pub const DENIED_COUNTED_CALLS: usize = 64;
 
+crate::pod! {
 /// One row of `containers()` (C-compatible).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
 pub struct ContainerInfo {
     pub id: i32,
     /// One of [`container_state`].
@@ -161,6 +162,7 @@ pub struct ContainerInfo {
     pub deny: [u64; DENY_WORDS],
     pub name: [u8; CONTAINER_NAME_LEN],
     pub hostname: [u8; HOSTNAME_LEN],
+}
 }
 
 impl Default for ContainerInfo {

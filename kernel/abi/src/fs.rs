@@ -97,9 +97,9 @@ pub const CONSOLE_MAJOR: i16 = 1;
 /// only; `perf dump -s` makes `/ttyS1` with it).
 pub const TRACE_SERIAL_MAJOR: i16 = 2;
 
+crate::pod! {
 /// The superblock (block 1).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct SuperBlock {
     /// Must be [`FSMAGIC`].
     pub magic: u32,
@@ -118,10 +118,11 @@ pub struct SuperBlock {
     /// First free-bitmap block.
     pub bmapstart: u32,
 }
+}
 
+crate::pod! {
 /// An on-disk inode (64 bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct Dinode {
     /// `T_FREE`, `T_DIR`, `T_FILE` or `T_DEVICE`.
     pub kind: i16,
@@ -137,6 +138,7 @@ pub struct Dinode {
     /// Data block addresses (0 = none).
     pub addrs: [u32; NADDRS],
 }
+}
 
 /// Size of one on-disk inode.
 pub const DINODE_SIZE: usize = 64;
@@ -145,23 +147,25 @@ pub const IPB: usize = BSIZE / DINODE_SIZE;
 /// Bitmap bits per block.
 pub const BPB: usize = BSIZE * 8;
 
+crate::pod! {
 /// A directory entry (16 bytes); `inum == 0` marks a free slot.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct Dirent {
     pub inum: u16,
     pub name: [u8; DIRSIZ],
+}
 }
 
 /// Size of one directory entry.
 pub const DIRENT_SIZE: usize = 16;
 
+crate::pod! {
 /// The log header block: how many blocks are committed and where they go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C)]
 pub struct LogHeader {
     pub n: u32,
     pub block: [u32; LOGSIZE],
+}
 }
 
 /// Block holding inode `inum`.

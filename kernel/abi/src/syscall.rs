@@ -137,9 +137,9 @@ pub mod proc_state {
     }
 }
 
+crate::pod! {
 /// One row of the process listing filled in by `ps` (48 bytes; C-compatible).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct ProcInfo {
     /// In the caller's numbering.
     pub pid: i32,
@@ -162,13 +162,14 @@ pub struct ProcInfo {
     /// TSC cycles it has run (kernel and user time, counted at each switch-out).
     pub cycles: u64,
 }
+}
 
 const _: () = assert!(core::mem::size_of::<ProcInfo>() == 56);
 
+crate::pod! {
 /// Kernel-wide counters filled in by `kstats`: what a stress run checks
 /// for leaks against the figures before it (72 bytes; C-compatible).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[repr(C)]
 pub struct KernelStats {
     /// Frames the allocator managed at boot, after the kernel heap's share.
     pub frames_total: u64,
@@ -190,6 +191,7 @@ pub struct KernelStats {
     pub _pad: u32,
     /// TLB shootdown IPIs sent since boot.
     pub tlb_shootdowns: u64,
+}
 }
 
 const _: () = assert!(core::mem::size_of::<KernelStats>() == 72);

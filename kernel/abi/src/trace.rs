@@ -55,7 +55,7 @@ pub mod tsc_source {
     }
 }
 
-#[repr(C)]
+crate::pod! {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DumpHeader {
     pub magic: [u8; 8],
@@ -78,10 +78,11 @@ pub struct DumpHeader {
     /// The events that were enabled (a bit per [`event`] number).
     pub event_mask: u64,
 }
+}
 
+crate::pod! {
 /// One CPU's counts: `produced = kept + dropped` exactly (a full ring
 /// overwrites its oldest records and counts them as dropped).
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CpuSummary {
     pub cpu: u32,
@@ -90,11 +91,12 @@ pub struct CpuSummary {
     pub kept: u64,
     pub dropped: u64,
 }
+}
 
+crate::pod! {
 /// One event. `pid`/`container` are the process the event is about (for
 /// a switch: the one leaving the CPU), in host numbering; `-1` for none
 /// (the idle loop, an interrupt with no process).
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Record {
     pub tsc: u64,
@@ -106,6 +108,7 @@ pub struct Record {
     /// Event-specific; see [`event`].
     pub a: u32,
     pub b: u64,
+}
 }
 
 /// Event numbers, and what `a` and `b` carry for each.
@@ -190,17 +193,18 @@ pub mod ctr_op {
 /// Bytes of a name in the name tables (NUL-padded, not always NUL-ended).
 pub const NAME_LEN: usize = 24;
 
+crate::pod! {
 /// A process's name as the dump ends (the last name it had).
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ProcName {
     pub pid: i32,
     pub container: i32,
     pub name: [u8; NAME_LEN],
 }
+}
 
+crate::pod! {
 /// A container's name.
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CtrName {
     pub id: i32,
@@ -208,9 +212,10 @@ pub struct CtrName {
     pub weight: u32,
     pub name: [u8; NAME_LEN],
 }
+}
 
+crate::pod! {
 /// What follows the name tables from version 2 on.
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DumpTail {
     /// Entries in the [`CtrUsage`] table.
@@ -219,25 +224,27 @@ pub struct DumpTail {
     pub locks: u32,
     pub _reserved: [u64; 3],
 }
+}
 
 /// Slots of [`EventCounts`]: one per event number, room to grow.
 pub const EVENT_SLOTS: usize = 16;
 const _: () = assert!((event::LAST as usize) < EVENT_SLOTS);
 
+crate::pod! {
 /// One CPU's records produced during the recording, per event number
 /// (index = event): kept or overwritten, so exact however full the ring
 /// got. They sum to the CPU's `CpuSummary.produced`.
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct EventCounts {
     pub produced: [u64; EVENT_SLOTS],
 }
+}
 
+crate::pod! {
 /// A container's CPU time during the recording, from the scheduler's own
 /// accounting (its slices, in TSC cycles, and how often one of its
 /// processes was switched in), whatever the rings kept. Every container
 /// that ran is listed, including one destroyed before the dump.
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CtrUsage {
     pub id: i32,
@@ -246,14 +253,16 @@ pub struct CtrUsage {
     pub switches: u64,
     pub _reserved: u64,
 }
+}
 
+crate::pod! {
 /// A spinlock's name, for [`event::SPIN`] records' `a`.
-#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LockName {
     pub index: u32,
     pub _pad: u32,
     pub name: [u8; NAME_LEN],
+}
 }
 
 const _: () = {

@@ -28,6 +28,7 @@ pub trait Device: Sync {
             ino: 0,
             kind: T_DEVICE,
             nlink: 1,
+            _pad: 0,
             size: 0,
         }
     }

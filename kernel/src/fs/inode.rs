@@ -466,6 +466,7 @@ impl InodeGuard<'_> {
             ino: self.ip.inum,
             kind: self.d.kind,
             nlink: self.d.nlink,
+            _pad: 0,
             size: self.d.size as u64,
         }
     }

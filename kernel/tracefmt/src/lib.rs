@@ -1,6 +1,8 @@
-//! The trace dump of `berth_abi::trace` (versions 1 and 2), read and
-//! written field by field, little-endian: never transmuting, never
-//! panicking on any input, allocating nothing. The kernel writes its
+//! The trace dump of `berth_abi::trace` (versions 1 and 2): its sections
+//! are the ABI's plain-data structures (`berth_abi::pod`) laid end to end
+//! in the machine's byte order (little-endian: the ABI is x86_64's), read
+//! and written as whole values through their bytes, never panicking on
+//! any input, allocating nothing. The kernel writes its
 //! dumps with [`encode`], `perf` reads their counts with [`DumpView`], and
 //! the host tool `tools/trace` parses whole dumps with it: one codec, so
 //! the three cannot drift apart. (`berth-abi` holds only the layouts; this
@@ -8,22 +10,24 @@
 #![no_std]
 
 use core::fmt;
+use core::mem::size_of;
 
+use berth_abi::pod::{bytes_of, bytes_of_mut, slice_bytes, Pod};
 use berth_abi::trace::{
     CpuSummary, CtrName, CtrUsage, DumpHeader, DumpTail, EventCounts, LockName, ProcName, Record,
-    DUMP_MAGIC, DUMP_VERSION, DUMP_VERSION_TAIL, EVENT_SLOTS, NAME_LEN,
+    DUMP_MAGIC, DUMP_VERSION, DUMP_VERSION_TAIL,
 };
 
 /// Bytes of each part of the layout.
-pub const HEADER_LEN: usize = 64;
-pub const CPU_LEN: usize = 32;
-pub const RECORD_LEN: usize = 32;
-pub const PROC_LEN: usize = 32;
-pub const CTR_LEN: usize = 32;
-pub const TAIL_LEN: usize = 32;
-pub const COUNTS_LEN: usize = 8 * EVENT_SLOTS;
-pub const USAGE_LEN: usize = 32;
-pub const LOCK_LEN: usize = 32;
+pub const HEADER_LEN: usize = size_of::<DumpHeader>();
+pub const CPU_LEN: usize = size_of::<CpuSummary>();
+pub const RECORD_LEN: usize = size_of::<Record>();
+pub const PROC_LEN: usize = size_of::<ProcName>();
+pub const CTR_LEN: usize = size_of::<CtrName>();
+pub const TAIL_LEN: usize = size_of::<DumpTail>();
+pub const COUNTS_LEN: usize = size_of::<EventCounts>();
+pub const USAGE_LEN: usize = size_of::<CtrUsage>();
+pub const LOCK_LEN: usize = size_of::<LockName>();
 
 /// Why a byte slice is not a dump this codec can read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -146,67 +150,25 @@ pub fn size<R: AsRef<[Record]>>(c: &Contents<'_, R>) -> usize {
 
 /// Writes the dump of `c` to `out`, [`size`] bytes in all.
 pub fn encode<R: AsRef<[Record]>>(c: &Contents<'_, R>, out: &mut impl FnMut(&[u8])) {
-    let h = &c.header;
-    out(&h.magic);
-    out(&h.version.to_le_bytes());
-    out(&h.cpus.to_le_bytes());
-    out(&h.tsc_hz.to_le_bytes());
-    out(&h.tsc_source.to_le_bytes());
-    out(&h.clock_read_cycles.to_le_bytes());
-    out(&h.start_tsc.to_le_bytes());
-    out(&h.stop_tsc.to_le_bytes());
-    out(&h.procs.to_le_bytes());
-    out(&h.containers.to_le_bytes());
-    out(&h.event_mask.to_le_bytes());
-    for s in c.cpus {
-        out(&s.cpu.to_le_bytes());
-        out(&s._pad.to_le_bytes());
-        out(&s.produced.to_le_bytes());
-        out(&s.kept.to_le_bytes());
-        out(&s.dropped.to_le_bytes());
+    out(bytes_of(&c.header));
+    out(slice_bytes(c.cpus));
+    for r in c.records {
+        out(slice_bytes(r.as_ref()));
     }
-    for r in c.records.iter().flat_map(|r| r.as_ref()) {
-        out(&r.tsc.to_le_bytes());
-        out(&r.pid.to_le_bytes());
-        out(&r.container.to_le_bytes());
-        out(&r.event.to_le_bytes());
-        out(&r.cpu.to_le_bytes());
-        out(&r.a.to_le_bytes());
-        out(&r.b.to_le_bytes());
-    }
-    for p in c.procs {
-        out(&p.pid.to_le_bytes());
-        out(&p.container.to_le_bytes());
-        out(&p.name);
-    }
-    for k in c.containers {
-        out(&k.id.to_le_bytes());
-        out(&k.weight.to_le_bytes());
-        out(&k.name);
-    }
+    out(slice_bytes(c.procs));
+    out(slice_bytes(c.containers));
     if !c.has_tail() {
         return;
     }
-    out(&(c.usage.len() as u32).to_le_bytes());
-    out(&(c.locks.len() as u32).to_le_bytes());
-    out(&[0u8; 24]);
-    for e in c.counts {
-        for n in e.produced {
-            out(&n.to_le_bytes());
-        }
-    }
-    for u in c.usage {
-        out(&u.id.to_le_bytes());
-        out(&u._pad.to_le_bytes());
-        out(&u.cycles.to_le_bytes());
-        out(&u.switches.to_le_bytes());
-        out(&u._reserved.to_le_bytes());
-    }
-    for l in c.locks {
-        out(&l.index.to_le_bytes());
-        out(&l._pad.to_le_bytes());
-        out(&l.name);
-    }
+    let tail = DumpTail {
+        usages: c.usage.len() as u32,
+        locks: c.locks.len() as u32,
+        _reserved: [0; 3],
+    };
+    out(bytes_of(&tail));
+    out(slice_bytes(c.counts));
+    out(slice_bytes(c.usage));
+    out(slice_bytes(c.locks));
 }
 
 /// Reads little-endian fields from `bytes` at a position; a read past the
@@ -237,101 +199,23 @@ impl<'a> Reader<'a> {
     fn u16(&mut self) -> u16 {
         u16::from_le_bytes(self.take())
     }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes(self.take())
-    }
-    fn i32(&mut self) -> i32 {
-        i32::from_le_bytes(self.take())
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from_le_bytes(self.take())
+
+    /// A whole structure (zeros past the end, as `take`).
+    fn value<T: Pod + Default>(&mut self) -> T {
+        let mut v = T::default();
+        let n = core::mem::size_of::<T>();
+        let end = self.at.saturating_add(n);
+        if let Some(src) = self.bytes.get(self.at..end) {
+            bytes_of_mut(&mut v).copy_from_slice(src);
+        }
+        self.at = end;
+        v
     }
 }
 
-fn read_header(r: &mut Reader) -> DumpHeader {
-    DumpHeader {
-        magic: r.take(),
-        version: r.u32(),
-        cpus: r.u32(),
-        tsc_hz: r.u64(),
-        tsc_source: r.u32(),
-        clock_read_cycles: r.u32(),
-        start_tsc: r.u64(),
-        stop_tsc: r.u64(),
-        procs: r.u32(),
-        containers: r.u32(),
-        event_mask: r.u64(),
-    }
-}
-
-fn read_cpu(r: &mut Reader) -> CpuSummary {
-    CpuSummary {
-        cpu: r.u32(),
-        _pad: r.u32(),
-        produced: r.u64(),
-        kept: r.u64(),
-        dropped: r.u64(),
-    }
-}
-
-fn read_record(r: &mut Reader) -> Record {
-    Record {
-        tsc: r.u64(),
-        pid: r.i32(),
-        container: r.i32(),
-        event: r.u16(),
-        cpu: r.u16(),
-        a: r.u32(),
-        b: r.u64(),
-    }
-}
-
-fn read_proc(r: &mut Reader) -> ProcName {
-    ProcName {
-        pid: r.i32(),
-        container: r.i32(),
-        name: r.take::<NAME_LEN>(),
-    }
-}
-
-fn read_ctr(r: &mut Reader) -> CtrName {
-    CtrName {
-        id: r.i32(),
-        weight: r.u32(),
-        name: r.take::<NAME_LEN>(),
-    }
-}
-
-fn read_tail(r: &mut Reader) -> DumpTail {
-    DumpTail {
-        usages: r.u32(),
-        locks: r.u32(),
-        _reserved: [r.u64(), r.u64(), r.u64()],
-    }
-}
-
-fn read_counts(r: &mut Reader) -> EventCounts {
-    EventCounts {
-        produced: core::array::from_fn(|_| r.u64()),
-    }
-}
-
-fn read_usage(r: &mut Reader) -> CtrUsage {
-    CtrUsage {
-        id: r.i32(),
-        _pad: r.u32(),
-        cycles: r.u64(),
-        switches: r.u64(),
-        _reserved: r.u64(),
-    }
-}
-
-fn read_lock(r: &mut Reader) -> LockName {
-    LockName {
-        index: r.u32(),
-        _pad: r.u32(),
-        name: r.take::<NAME_LEN>(),
-    }
+/// One structure of the dump, as the reader's next bytes.
+fn read<T: Pod + Default>(r: &mut Reader) -> T {
+    r.value()
 }
 
 /// Checks that `count` items of `size` bytes at `at` fit in `len` bytes;
@@ -402,7 +286,7 @@ impl<'a> DumpView<'a> {
             }
             return Err(DumpError::TooShort { len: bytes.len() });
         }
-        let header = read_header(&mut Reader::at(bytes, 0));
+        let header = read::<DumpHeader>(&mut Reader::at(bytes, 0));
         if header.magic != DUMP_MAGIC {
             return Err(DumpError::BadMagic);
         }
@@ -415,7 +299,7 @@ impl<'a> DumpView<'a> {
         let records = section("CPU summary", HEADER_LEN, header.cpus.into(), CPU_LEN, len)?;
         let ncpus = header.cpus as usize;
         let mut kept: u128 = 0;
-        for c in items(bytes, HEADER_LEN, ncpus, CPU_LEN, read_cpu) {
+        for c in items(bytes, HEADER_LEN, ncpus, CPU_LEN, read::<CpuSummary>) {
             if u128::from(c.kept) + u128::from(c.dropped) != u128::from(c.produced) {
                 return Err(DumpError::BadCounts {
                     cpu: c.cpu,
@@ -439,7 +323,7 @@ impl<'a> DumpView<'a> {
         let kept = kept as usize;
         let mut at = records;
         let mut index = 0;
-        for c in items(bytes, HEADER_LEN, ncpus, CPU_LEN, read_cpu) {
+        for c in items(bytes, HEADER_LEN, ncpus, CPU_LEN, read::<CpuSummary>) {
             for _ in 0..c.kept {
                 let cpu = Reader::at(bytes, at + 18).u16();
                 if u32::from(cpu) != c.cpu {
@@ -456,16 +340,16 @@ impl<'a> DumpView<'a> {
         let mut tail = None;
         if header.version >= DUMP_VERSION_TAIL {
             let counts = section("tail", end, 1, TAIL_LEN, len)?;
-            let t = read_tail(&mut Reader::at(bytes, end));
+            let t = read::<DumpTail>(&mut Reader::at(bytes, end));
             let usage = section("event count", counts, header.cpus.into(), COUNTS_LEN, len)?;
             let locks = section("container usage", usage, t.usages.into(), USAGE_LEN, len)?;
             end = section("lock name", locks, t.locks.into(), LOCK_LEN, len)?;
-            let per_cpu = items(bytes, HEADER_LEN, ncpus, CPU_LEN, read_cpu).zip(items(
+            let per_cpu = items(bytes, HEADER_LEN, ncpus, CPU_LEN, read::<CpuSummary>).zip(items(
                 bytes,
                 counts,
                 ncpus,
                 COUNTS_LEN,
-                read_counts,
+                read::<EventCounts>,
             ));
             for (c, e) in per_cpu {
                 let sum: u128 = e.produced.iter().map(|&n| u128::from(n)).sum();
@@ -518,13 +402,19 @@ impl<'a> DumpView<'a> {
             self.cpus,
             self.header.cpus as usize,
             CPU_LEN,
-            read_cpu,
+            read::<CpuSummary>,
         )
     }
 
     /// Every kept record: CPU 0's, then CPU 1's, ...; each CPU's oldest first.
     pub fn records(&self) -> impl ExactSizeIterator<Item = Record> + 'a {
-        items(self.bytes, self.records, self.kept, RECORD_LEN, read_record)
+        items(
+            self.bytes,
+            self.records,
+            self.kept,
+            RECORD_LEN,
+            read::<Record>,
+        )
     }
 
     pub fn procs(&self) -> impl ExactSizeIterator<Item = ProcName> + 'a {
@@ -533,7 +423,7 @@ impl<'a> DumpView<'a> {
             self.procs,
             self.header.procs as usize,
             PROC_LEN,
-            read_proc,
+            read::<ProcName>,
         )
     }
 
@@ -543,7 +433,7 @@ impl<'a> DumpView<'a> {
             self.containers,
             self.header.containers as usize,
             CTR_LEN,
-            read_ctr,
+            read::<CtrName>,
         )
     }
 
@@ -557,7 +447,7 @@ impl<'a> DumpView<'a> {
         let (at, n) = self
             .tail
             .map_or((0, 0), |t| (t.counts, self.header.cpus as usize));
-        items(self.bytes, at, n, COUNTS_LEN, read_counts)
+        items(self.bytes, at, n, COUNTS_LEN, read::<EventCounts>)
     }
 
     /// The containers' CPU time during the recording (none in version 1).
@@ -565,7 +455,7 @@ impl<'a> DumpView<'a> {
         let (at, n) = self
             .tail
             .map_or((0, 0), |t| (t.usage, t.tail.usages as usize));
-        items(self.bytes, at, n, USAGE_LEN, read_usage)
+        items(self.bytes, at, n, USAGE_LEN, read::<CtrUsage>)
     }
 
     /// The lock names of spin records (none in version 1).
@@ -573,7 +463,7 @@ impl<'a> DumpView<'a> {
         let (at, n) = self
             .tail
             .map_or((0, 0), |t| (t.locks, t.tail.locks as usize));
-        items(self.bytes, at, n, LOCK_LEN, read_lock)
+        items(self.bytes, at, n, LOCK_LEN, read::<LockName>)
     }
 }
 
@@ -581,7 +471,7 @@ impl<'a> DumpView<'a> {
 mod tests {
     extern crate std;
     use super::*;
-    use berth_abi::trace::event;
+    use berth_abi::trace::{event, NAME_LEN};
     use std::vec;
     use std::vec::Vec;
 
