@@ -163,6 +163,8 @@ qemu-gdb: check-cpus check-kvm kernel fsimg
 # ---- test ----------------------------------------------------------------
 test: prereqs kernel fsimg loom perfetto-py
 	cargo test --quiet --workspace --exclude berth-kernel --lib
+	# The ABI's compile_fail examples: a padded or non-plain pod! structure must not build.
+	cargo test --quiet -p berth-abi --doc
 	cargo test --quiet -p berth-kernel --lib
 	BERTH_KERNEL=$(CURDIR)/$(KERNEL) BERTH_FSIMG=$(CURDIR)/$(FSIMG) \
 	  cargo test --quiet -p berth-tests --test '*' -- --test-threads=2
