@@ -26,10 +26,12 @@ pub mod file;
 pub mod mm;
 #[cfg(not(target_os = "none"))]
 pub mod mm {
-    //! Host build: only the pure frame bitmap and memory accounts.
+    //! Host build: only the pure frame bitmap, memory accounts and typed
+    //! user addresses.
     pub mod account;
     pub mod frame;
     pub mod refs;
+    pub mod user;
 }
 #[cfg(target_os = "none")]
 pub mod panic;

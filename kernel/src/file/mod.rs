@@ -6,8 +6,12 @@
 //! directories of a process's view (`view.rs`; dropping the last reference
 //! to an inode may write to the disk, so files are always dropped outside
 //! spinlocks).
-//! File operations work on kernel buffers; the system-call layer copies to
-//! and from user memory around them, after checking the whole user range.
+//! File operations read into a [`Sink`] and write from a [`Source`]
+//! (`fs::io`): a kernel buffer, or the caller's user memory, which the
+//! system-call layer hands over after checking the whole user range. Files
+//! of a view copy straight between the buffer cache and the sink or
+//! source; streams go through a bounce buffer ([`with_bounce`]), on the
+//! kernel stack for short transfers.
 
 pub mod devsw;
 pub mod mount;
@@ -21,10 +25,30 @@ use berth_abi::limits::NOFILE;
 use berth_abi::stat::Stat;
 
 use crate::container::files::FileCharge;
+use crate::fs::io::{Sink, Source};
 use crate::sync::SleepLock;
 use devsw::Device;
 use pipe::Pipe;
 use view::{Node, View};
+
+/// Largest piece a stream moves through the kernel at once.
+const CHUNK: usize = 4096;
+
+/// Transfers of at most this many bytes bounce through a buffer on the
+/// kernel stack instead of a heap chunk: the short reads and writes of
+/// pipes and consoles allocate nothing.
+const STACK_CHUNK: usize = 256;
+
+/// Runs `f` with a bounce buffer for a transfer of `n` bytes (at most a
+/// `CHUNK`; on the stack when it is short).
+fn with_bounce<R>(n: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if n <= STACK_CHUNK {
+        let mut small = [0u8; STACK_CHUNK];
+        f(&mut small[..n])
+    } else {
+        f(&mut alloc::vec![0u8; CHUNK.min(n)])
+    }
+}
 
 /// What an open file refers to.
 pub enum FileKind {
@@ -86,33 +110,53 @@ impl File {
 
     /// Reads up to `buf.len()` bytes; 0 means end of file.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.read_to(buf)
+    }
+
+    /// Reads up to `dst.len()` bytes into `dst`; 0 means end of file. A
+    /// file of a view copies straight from the buffer cache into `dst`; a
+    /// stream (device, pipe) returns one piece, what is there, through a
+    /// bounce buffer, so `dst` is never written under the pipe's spinlock.
+    pub fn read_to<S: Sink + ?Sized>(&self, dst: &mut S) -> Result<usize, Errno> {
         if !self.readable {
             return Err(Errno::EBADF);
         }
         match &self.kind {
-            FileKind::Device { dev, minor, .. } => dev.read(*minor, buf),
-            FileKind::PipeReader(p) => p.read(buf),
-            FileKind::PipeWriter(_) => Err(Errno::EBADF),
             FileKind::Inode {
                 view, node, offset, ..
             } => {
                 let mut off = offset.lock();
-                let n = view.read(node, *off, buf)?;
+                let n = view.read(node, *off, dst)?;
                 *off += n as u64;
                 Ok(n)
             }
+            FileKind::PipeWriter(_) => Err(Errno::EBADF),
+            FileKind::Device { .. } | FileKind::PipeReader(_) => with_bounce(dst.len(), |buf| {
+                let got = match &self.kind {
+                    FileKind::Device { dev, minor, .. } => dev.read(*minor, buf)?,
+                    FileKind::PipeReader(p) => p.read(buf)?,
+                    _ => 0,
+                };
+                dst.put(0, &buf[..got])?;
+                Ok(got)
+            }),
         }
     }
 
     /// Writes all of `buf` (or fails).
     pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        self.write_from(buf)
+    }
+
+    /// Writes the bytes of `src`: a file of a view copies them straight
+    /// into the buffer cache; a stream takes them a bounce buffer at a
+    /// time. The count is short when a later piece fails (but not for a
+    /// piece `src` could not give: that is `EFAULT`).
+    pub fn write_from<S: Source + ?Sized>(&self, src: &S) -> Result<usize, Errno> {
         if !self.writable {
             return Err(Errno::EBADF);
         }
         match &self.kind {
-            FileKind::Device { dev, minor, .. } => dev.write(*minor, buf),
-            FileKind::PipeWriter(p) => p.write(buf),
-            FileKind::PipeReader(_) => Err(Errno::EBADF),
             FileKind::Inode {
                 view,
                 node,
@@ -121,14 +165,36 @@ impl File {
             } => {
                 let mut off = offset.lock();
                 if *append {
-                    let (n, end) = view.append(node, buf)?;
+                    let (n, end) = view.append(node, src)?;
                     *off = end;
                     Ok(n)
                 } else {
-                    let n = view.write(node, *off, buf)?;
+                    let n = view.write(node, *off, src)?;
                     *off += n as u64;
                     Ok(n)
                 }
+            }
+            FileKind::PipeReader(_) => Err(Errno::EBADF),
+            FileKind::Device { .. } | FileKind::PipeWriter(_) => {
+                let n = src.len();
+                with_bounce(n, |buf| {
+                    let mut done = 0;
+                    while done < n {
+                        let len = (n - done).min(buf.len());
+                        src.take(done, &mut buf[..len])?;
+                        let wrote = match &self.kind {
+                            FileKind::Device { dev, minor, .. } => dev.write(*minor, &buf[..len]),
+                            FileKind::PipeWriter(p) => p.write(&buf[..len]),
+                            _ => Ok(0),
+                        };
+                        match wrote {
+                            Ok(w) => done += w,
+                            Err(e) if done > 0 && e != Errno::EFAULT => break,
+                            Err(e) => return Err(e),
+                        }
+                    }
+                    Ok(done)
+                })
             }
         }
     }

@@ -25,6 +25,7 @@ use berth_abi::stat::Stat;
 
 use super::{File, FileKind};
 use crate::container::files::FileCharge;
+use crate::fs::io::{Sink, Source};
 use crate::fs::overlay::{Layer, OvPath};
 use crate::fs::{At, FileSystem, InodeGuard, InodeRef};
 use crate::mm::account::MemAccount;
@@ -380,7 +381,12 @@ impl View {
     /// Reads up to `dst.len()` bytes of `node` at `off`; short (or 0) at
     /// end of file. A directory of a layered view reads as its merged
     /// listing (xv6 dirents), so programs see the view with no flag.
-    pub fn read(&self, node: &Node, off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+    pub fn read<S: Sink + ?Sized>(
+        &self,
+        node: &Node,
+        off: u64,
+        dst: &mut S,
+    ) -> Result<usize, Errno> {
         match (&self.kind, node) {
             (
                 Kind::Layered(l),
@@ -411,9 +417,11 @@ impl View {
                         _ => PageBuf::new(l.account.clone()),
                     });
                 }
-                Ok(cache.as_ref().map_or(0, |b| b.read_at(off as usize, dst)))
+                cache
+                    .as_ref()
+                    .map_or(Ok(0), |b| b.read_at(off as usize, dst))
             }
-            _ => self.fs.read_file(Self::inode(node), off, dst),
+            _ => self.fs.read_file_to(Self::inode(node), off, dst),
         }
     }
 
@@ -440,13 +448,18 @@ impl View {
     }
 
     /// Writes `data` to `node` at `off` (see `FileSystem::write_file`).
-    pub fn write(&self, node: &Node, off: u64, data: &[u8]) -> Result<usize, Errno> {
-        self.fs.write_file(Self::inode(node), off, data)
+    pub fn write<S: Source + ?Sized>(
+        &self,
+        node: &Node,
+        off: u64,
+        data: &S,
+    ) -> Result<usize, Errno> {
+        self.fs.write_file_from(Self::inode(node), off, data)
     }
 
     /// Writes `data` at the end of `node`; the count and the offset past it.
-    pub fn append(&self, node: &Node, data: &[u8]) -> Result<(usize, u64), Errno> {
-        self.fs.append_file(Self::inode(node), data)
+    pub fn append<S: Source + ?Sized>(&self, node: &Node, data: &S) -> Result<(usize, u64), Errno> {
+        self.fs.append_file_from(Self::inode(node), data)
     }
 
     /// `fstat` of `node`. In a layered view a directory merged over a host

@@ -55,6 +55,7 @@ use berth_abi::fs::{
 };
 use berth_abi::stat::Stat;
 
+use super::io::{Sink, Source};
 use super::log::Transaction;
 use super::{held, Fs, ROOTDEV};
 use crate::sync::{SleepLock, SleepLockGuard, SpinLock};
@@ -63,6 +64,9 @@ use crate::sync::{SleepLock, SleepLockGuard, SpinLock};
 /// data block, the doubly-indirect and second-level indirect blocks (each
 /// possibly new), a bitmap block for each new block, and the inode block.
 const WORST_NEW_BLOCK: usize = 7;
+
+/// What a hole (a block never written) reads as.
+static HOLE: [u8; BSIZE] = [0; BSIZE];
 
 /// Log blocks truncation keeps free, while freeing data blocks, for freeing
 /// the tables above the last one: a second-level table's bitmap block, the
@@ -591,6 +595,14 @@ impl InodeGuard<'_> {
 
     /// Reads up to `dst.len()` bytes at `off` (xv6 `readi`); short at end of file.
     pub fn read(&self, off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
+        self.read_to(off, dst)
+    }
+
+    /// Reads up to `dst.len()` bytes at `off` into `dst`, each piece
+    /// copied straight from its cached block (a hole reads as zeros);
+    /// short at end of file, or at the first piece `dst` refuses once
+    /// something was read.
+    pub fn read_to<S: Sink + ?Sized>(&self, off: u64, dst: &mut S) -> Result<usize, Errno> {
         let size = self.d.size as u64;
         if off >= size {
             return Ok(0);
@@ -604,12 +616,11 @@ impl InodeGuard<'_> {
             let step = (|| -> Result<(), Errno> {
                 let addr = self.bmap_read((pos / BSIZE as u64) as usize)?;
                 if addr == 0 {
-                    dst[done..done + m].fill(0);
+                    dst.put(done, &HOLE[..m])
                 } else {
                     let buf = self.fs().cache.bread(addr)?;
-                    dst[done..done + m].copy_from_slice(&buf[boff..boff + m]);
+                    dst.put(done, &buf[boff..boff + m])
                 }
-                Ok(())
             })();
             match step {
                 Ok(()) => done += m,
@@ -630,6 +641,17 @@ impl InodeGuard<'_> {
         tx: &Transaction<'_>,
         off: u64,
         src: &[u8],
+    ) -> Result<usize, Errno> {
+        self.write_from(tx, off, src)
+    }
+
+    /// [`InodeGuard::write`] of the bytes of `src`, each piece copied
+    /// straight into its cached block.
+    pub(super) fn write_from<S: Source + ?Sized>(
+        &mut self,
+        tx: &Transaction<'_>,
+        off: u64,
+        src: &S,
     ) -> Result<usize, Errno> {
         let end = off.checked_add(src.len() as u64).ok_or(Errno::EFBIG)?;
         if end > (MAXFILE * BSIZE) as u64 {
@@ -654,7 +676,7 @@ impl InodeGuard<'_> {
                     return Ok(false);
                 }
                 let mut buf = self.fs().cache.bread(addr)?;
-                buf.modify(tx)[boff..boff + m].copy_from_slice(&src[done..done + m]);
+                src.take(done, &mut buf.modify(tx)[boff..boff + m])?;
                 Ok(true)
             })();
             match step {

@@ -41,6 +41,7 @@ pub mod device;
 pub mod dir;
 pub mod format;
 pub mod inode;
+pub mod io;
 pub mod log;
 pub mod ops;
 pub mod overlay;

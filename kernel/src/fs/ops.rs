@@ -28,6 +28,7 @@ use berth_abi::fs::{BSIZE, MAXFILE, T_DEVICE, T_DIR, T_FILE, WHITEOUT_MAJOR};
 use berth_abi::stat::Stat;
 
 use super::inode::{InodeGuard, InodeRef};
+use super::io::{Rest, Sink, Source};
 use super::log::Transaction;
 use super::path::{self, is_root_path, At, Name};
 use super::FileSystem;
@@ -330,7 +331,17 @@ impl FileSystem {
 
     /// Reads up to `dst.len()` bytes at `off`; short (or 0) at end of file.
     pub fn read_file(&self, ip: &InodeRef, off: u64, dst: &mut [u8]) -> Result<usize, Errno> {
-        ip.lock()?.read(off, dst)
+        self.read_file_to(ip, off, dst)
+    }
+
+    /// [`FileSystem::read_file`] into any sink (user memory, straight from the cache).
+    pub fn read_file_to<S: Sink + ?Sized>(
+        &self,
+        ip: &InodeRef,
+        off: u64,
+        dst: &mut S,
+    ) -> Result<usize, Errno> {
+        ip.lock()?.read_to(off, dst)
     }
 
     /// Writes `data` at `off`, in as many operations as the log needs;
@@ -338,20 +349,39 @@ impl FileSystem {
     /// `EISDIR` for a directory. When the disk fills up the count is short,
     /// or `ENOSPC` if nothing was written.
     pub fn write_file(&self, ip: &InodeRef, off: u64, data: &[u8]) -> Result<usize, Errno> {
+        self.write_file_from(ip, off, data)
+    }
+
+    /// [`FileSystem::write_file`] from any source (user memory, straight into the cache).
+    pub fn write_file_from<S: Source + ?Sized>(
+        &self,
+        ip: &InodeRef,
+        off: u64,
+        data: &S,
+    ) -> Result<usize, Errno> {
         self.write_chunks(ip, Some(off), data).map(|(n, _)| n)
     }
 
     /// Writes `data` at the end of the file (each operation's chunk goes at
     /// the size it finds); returns the count and the offset just past it.
     pub fn append_file(&self, ip: &InodeRef, data: &[u8]) -> Result<(usize, u64), Errno> {
+        self.append_file_from(ip, data)
+    }
+
+    /// [`FileSystem::append_file`] from any source.
+    pub fn append_file_from<S: Source + ?Sized>(
+        &self,
+        ip: &InodeRef,
+        data: &S,
+    ) -> Result<(usize, u64), Errno> {
         self.write_chunks(ip, None, data)
     }
 
-    fn write_chunks(
+    fn write_chunks<S: Source + ?Sized>(
         &self,
         ip: &InodeRef,
         off: Option<u64>,
-        data: &[u8],
+        data: &S,
     ) -> Result<(usize, u64), Errno> {
         let max = (MAXFILE * BSIZE) as u64;
         if let Some(off) = off {
@@ -375,7 +405,7 @@ impl FileSystem {
                     Some(off) => off + done as u64,
                     None => g.size() as u64,
                 };
-                let n = g.write(&tx, at, &data[done..])?;
+                let n = g.write_from(&tx, at, &Rest::new(data, done))?;
                 end = at + n as u64;
                 Ok(n)
             })();

@@ -23,6 +23,7 @@ pub mod kstack;
 pub mod page;
 pub mod pagebuf;
 pub mod refs;
+pub mod user;
 pub mod uvm;
 
 use frame::{FrameBitmap, FRAME_SIZE};

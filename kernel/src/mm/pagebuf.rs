@@ -12,6 +12,7 @@ use berth_abi::errno::Errno;
 use super::account::MemAccount;
 use super::frame::FRAME_SIZE;
 use super::page::Page;
+use crate::fs::io::Sink;
 
 const PAGE: usize = FRAME_SIZE as usize;
 
@@ -55,17 +56,22 @@ impl PageBuf {
         Ok(())
     }
 
-    /// Copies bytes from `off` into `dst`; how many (0 at the end).
-    pub fn read_at(&self, off: usize, dst: &mut [u8]) -> usize {
+    /// Copies bytes from `off` into `dst`; how many (0 at the end, short
+    /// at the first piece `dst` refuses once some were copied).
+    pub fn read_at<S: Sink + ?Sized>(&self, off: usize, dst: &mut S) -> Result<usize, Errno> {
         let mut done = 0;
         while done < dst.len() && off + done < self.len {
             let at = off + done;
             let n = (PAGE - at % PAGE).min(dst.len() - done).min(self.len - at);
-            dst[done..done + n]
-                .copy_from_slice(&self.pages[at / PAGE].bytes()[at % PAGE..at % PAGE + n]);
+            if let Err(e) = dst.put(
+                done,
+                &self.pages[at / PAGE].bytes()[at % PAGE..at % PAGE + n],
+            ) {
+                return if done == 0 { Err(e) } else { Ok(done) };
+            }
             done += n;
         }
-        done
+        Ok(done)
     }
 }
 

@@ -43,23 +43,29 @@
 //! for a container process prints `GVA -> HVA` (the direct-map address of
 //! the frame now backing the user address).
 //!
-//! Kernel access to user memory never dereferences a user address: every
-//! copy translates page by page through the process's page table and goes
-//! through the direct map, so a bad pointer is an `EFAULT`, never a kernel
-//! fault. A range is checked in full before anything is copied.
+//! Kernel access to user memory never dereferences a user address: system
+//! calls hold typed addresses (`mm::user`: `UserPtr<T>`, `UserSlice`) that
+//! only the copies here can use. Every copy translates page by page through
+//! the process's page table and goes through the direct map, so a bad
+//! pointer is an `EFAULT`, never a kernel fault. A range is checked in full
+//! before anything is copied, a copy never runs past the range the caller
+//! gave, and structures cross whole (`berth_abi::pod`): one copy each.
 
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use berth_abi::errno::Errno;
 use berth_abi::limits::{MAX_USER_MEMORY, USER_STACK_BYTES, USER_STACK_TOP};
+use berth_abi::pod::{bytes_of, bytes_of_mut, slice_bytes, Pod};
 
 use super::account::MemAccount;
+use super::user::{UserPtr, UserSlice};
 use crate::arch::x86_64::paging::{
     nx_bit, phys_to_virt, PageTable, PTE_COW, PTE_WRITABLE, USER_END,
 };
 
 const PAGE: u64 = 4096;
+const _: () = assert!(super::user::USER_END == USER_END);
 /// Pages a heap's promise leaves under its container's limit, for the
 /// stack and page tables its process still needs once `sbrk` said ENOMEM.
 const STACK_ROOM: u64 = 16;
@@ -520,28 +526,41 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// Copies `src` into user memory at `addr`.
-    pub fn copy_out(&mut self, addr: u64, src: &[u8]) -> Result<(), Errno> {
-        self.for_each_chunk(addr, src.len(), true, |done, user, n| {
+    /// Copies `src` into user memory at the start of `dst`; `EFAULT` if
+    /// `dst` is shorter (the caller gave less room than the kernel means
+    /// to fill) or not writable user memory.
+    pub fn copy_out(&mut self, dst: UserSlice, src: &[u8]) -> Result<(), Errno> {
+        if src.len() as u64 > dst.len() {
+            return Err(Errno::EFAULT);
+        }
+        self.for_each_chunk(dst.addr(), src.len(), true, |done, user, n| {
             // SAFETY: `user` points at n bytes of a frame this process owns
             // (checked writable above), reached through the direct map.
             unsafe { core::ptr::copy_nonoverlapping(src[done..].as_ptr(), user, n) };
         })
     }
 
-    /// Writes `src` at `addr` regardless of the page's write permission
-    /// (the loader filling read-only segments); the range must be mapped.
-    pub fn fill(&mut self, addr: u64, src: &[u8]) -> Result<(), Errno> {
-        self.for_each_chunk(addr, src.len(), false, |done, user, n| {
+    /// Writes `src` at the start of `dst` regardless of the page's write
+    /// permission (the loader filling read-only segments); the range must
+    /// be mapped.
+    pub fn fill(&mut self, dst: UserSlice, src: &[u8]) -> Result<(), Errno> {
+        if src.len() as u64 > dst.len() {
+            return Err(Errno::EFAULT);
+        }
+        self.for_each_chunk(dst.addr(), src.len(), false, |done, user, n| {
             // SAFETY: `user` points at n bytes of a frame this process owns, via the direct map.
             unsafe { core::ptr::copy_nonoverlapping(src[done..].as_ptr(), user, n) };
         })
     }
 
-    /// Copies user memory at `addr` into `dst`.
-    pub fn copy_in(&mut self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
+    /// Fills `dst` from the start of user range `src`; `EFAULT` if `src`
+    /// is shorter or not readable user memory.
+    pub fn copy_in(&mut self, src: UserSlice, dst: &mut [u8]) -> Result<(), Errno> {
         let len = dst.len();
-        self.for_each_chunk(addr, len, false, |done, user, n| {
+        if len as u64 > src.len() {
+            return Err(Errno::EFAULT);
+        }
+        self.for_each_chunk(src.addr(), len, false, |done, user, n| {
             // SAFETY: `user` points at n mapped bytes of this process's memory.
             unsafe {
                 core::ptr::copy_nonoverlapping(user as *const u8, dst[done..].as_mut_ptr(), n)
@@ -549,20 +568,44 @@ impl AddressSpace {
         })
     }
 
-    /// Checks a range without copying (for calls that fill user memory later).
-    pub fn check_writable(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
-        self.check_range(addr, len, true)
+    /// Copies the value `v` out whole to `dst` (one copy of its bytes).
+    pub fn write<T: Pod>(&mut self, dst: UserPtr<T>, v: &T) -> Result<(), Errno> {
+        self.copy_out(dst.array(1)?, bytes_of(v))
+    }
+
+    /// Copies `vs` out to consecutive `T`s from `dst`, in one copy.
+    pub fn write_all<T: Pod>(&mut self, dst: UserPtr<T>, vs: &[T]) -> Result<(), Errno> {
+        self.copy_out(dst.array(vs.len())?, slice_bytes(vs))
+    }
+
+    /// Copies a whole `T` in from `src` (any bytes make one).
+    pub fn read<T: Pod + Default>(&mut self, src: UserPtr<T>) -> Result<T, Errno> {
+        let mut v = T::default();
+        self.copy_in(src.array(1)?, bytes_of_mut(&mut v))?;
+        Ok(v)
+    }
+
+    /// Reads the user pointer stored at `src` (an element of `argv`).
+    pub fn read_ptr<T>(&mut self, src: UserPtr<UserPtr<T>>) -> Result<UserPtr<T>, Errno> {
+        let addr: u64 = self.read(UserPtr::new(src.addr()))?;
+        Ok(UserPtr::new(addr))
+    }
+
+    /// Checks a range is writable user memory without copying (for calls
+    /// that fill it later), faulting in what is not there yet.
+    pub fn check_writable(&mut self, range: UserSlice) -> Result<(), Errno> {
+        self.check_range(range.addr(), range.len(), true)
     }
 
     /// Checks a range is readable user memory.
-    pub fn check_readable(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
-        self.check_range(addr, len, false)
+    pub fn check_readable(&mut self, range: UserSlice) -> Result<(), Errno> {
+        self.check_range(range.addr(), range.len(), false)
     }
 
     /// Reads a NUL-terminated string of at most `max` bytes (terminator excluded).
-    pub fn copy_in_str(&mut self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+    pub fn read_cstr(&mut self, src: UserPtr<u8>, max: usize) -> Result<Vec<u8>, Errno> {
         let mut out = Vec::new();
-        let mut va = addr;
+        let mut va = src.addr();
         loop {
             if va == 0 || va >= USER_END {
                 return Err(Errno::EFAULT);
@@ -598,13 +641,6 @@ impl AddressSpace {
             }
             va += avail as u64;
         }
-    }
-
-    /// Reads a little-endian u64 from user memory.
-    pub fn read_u64(&mut self, addr: u64) -> Result<u64, Errno> {
-        let mut b = [0u8; 8];
-        self.copy_in(addr, &mut b)?;
-        Ok(u64::from_le_bytes(b))
     }
 }
 

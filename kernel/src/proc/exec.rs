@@ -22,6 +22,7 @@ use super::Proc;
 use crate::arch::x86_64::gdt::{USER_CODE, USER_DATA};
 use crate::arch::x86_64::trap::TrapFrame;
 use crate::file::view::ProcFs;
+use crate::mm::user::{UserPtr, UserSlice};
 use crate::mm::uvm::{AddressSpace, Prot, STACK_BOTTOM};
 
 /// Bytes of a segment copied per read while loading.
@@ -62,7 +63,7 @@ pub fn load<F: ReadAt + ?Sized>(
         while done < s.filesz {
             let n = (s.filesz - done).min(LOAD_CHUNK as u64) as usize;
             file.read_exact_at(s.offset + done, &mut chunk[..n])?;
-            mm.fill(s.vaddr + done, &chunk[..n])?;
+            mm.fill(UserSlice::new(s.vaddr + done, n as u64)?, &chunk[..n])?;
             done += n as u64;
         }
         top = top.max(s.vaddr + s.memsz);
@@ -80,16 +81,16 @@ pub fn load<F: ReadAt + ?Sized>(
             return Err(Errno::E2BIG);
         }
         sp -= a.len() as u64 + 1;
-        mm.copy_out(sp, a)?;
-        mm.copy_out(sp + a.len() as u64, &[0])?;
+        let at = UserSlice::new(sp, a.len() as u64 + 1)?;
+        mm.copy_out(at, a)?;
+        mm.copy_out(at.sub(a.len() as u64, 1)?, &[0])?;
         ptrs.push(sp);
     }
     ptrs.push(0);
     sp &= !0xf;
-    let argv_bytes: Vec<u8> = ptrs.iter().flat_map(|p| p.to_le_bytes()).collect();
-    sp -= argv_bytes.len() as u64;
+    sp -= 8 * ptrs.len() as u64;
     sp &= !0xf;
-    mm.copy_out(sp, &argv_bytes)?;
+    mm.write_all(UserPtr::<u64>::new(sp), &ptrs)?;
     let argv = sp;
 
     *frame = TrapFrame {

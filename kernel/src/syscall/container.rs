@@ -1,8 +1,6 @@
 //! Container system calls (26-41; contracts in `berth_abi::container`).
-//! Structures cross the boundary whole: a spec is copied in as one value,
-//! rows are copied out as their C layout.
-
-use alloc::vec::Vec;
+//! Structures cross the boundary whole (`berth_abi::pod`): a spec is
+//! copied in as one value, rows out as one copy of their C layout.
 
 use berth_abi::container::{ContainerInfo, ContainerSpec, HOSTNAME_LEN};
 use berth_abi::errno::Errno;
@@ -11,43 +9,21 @@ use berth_abi::trace::{ctr_op, event};
 use super::proc::with_mm;
 use super::Ctx;
 use crate::container::{log, manage, members, spec};
+use crate::mm::user::UserPtr;
 
-/// The bytes of a plain `#[repr(C)]` value with no padding.
-fn bytes_of<T: Copy>(v: &T) -> &[u8] {
-    // SAFETY: `T` is one of the ABI's `#[repr(C)]` structures of integers
-    // and byte arrays, laid out without padding (their sizes are asserted
-    // in berth_abi), so every byte is initialised.
-    unsafe { core::slice::from_raw_parts((v as *const T).cast::<u8>(), core::mem::size_of::<T>()) }
-}
-
-/// Copies in a [`ContainerSpec`] from user address `addr` (0: all defaults).
-fn spec_arg(ctx: &Ctx, i: usize) -> Result<ContainerSpec, Errno> {
-    let addr = ctx.arg(i);
-    if addr == 0 {
+/// Copies in a [`ContainerSpec`] whole from `spec` (NULL: all defaults).
+fn spec_arg(ctx: &Ctx, spec: UserPtr<ContainerSpec>) -> Result<ContainerSpec, Errno> {
+    if spec.is_null() {
         return Ok(ContainerSpec::default());
     }
-    let mut raw = [0u8; core::mem::size_of::<ContainerSpec>()];
-    with_mm(ctx, |mm| mm.copy_in(addr, &mut raw))?;
-    let word = |o: usize| u32::from_le_bytes(raw[o..o + 4].try_into().unwrap_or([0; 4]));
-    let quad = |o: usize| u64::from_le_bytes(raw[o..o + 8].try_into().unwrap_or([0; 8]));
-    let mut name = [0u8; berth_abi::container::CONTAINER_NAME_LEN];
-    name.copy_from_slice(&raw[40..56]);
-    Ok(ContainerSpec {
-        id: word(0) as i32,
-        flags: word(4),
-        cpu_weight: word(8),
-        max_procs: word(12),
-        max_pages: quad(16),
-        deny: [quad(24), quad(32)],
-        name,
-    })
+    with_mm(ctx, |mm| mm.read(spec))
 }
 
-pub fn create_container(ctx: &mut Ctx) -> Result<i64, Errno> {
+pub fn create_container(ctx: &mut Ctx, spec: UserPtr<ContainerSpec>) -> Result<i64, Errno> {
     if !ctx.proc.on_host() {
         return Err(Errno::EPERM);
     }
-    let s = spec_arg(ctx, 0)?;
+    let s = spec_arg(ctx, spec)?;
     let id = manage::create(&ctx.proc, &s)?;
     traced(ctx, ctr_op::CREATE, id);
     Ok(i64::from(id))
@@ -62,8 +38,7 @@ fn traced(ctx: &Ctx, op: u32, id: i32) {
     }
 }
 
-pub fn destroy_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let id = ctx.arg_i32(0);
+pub fn destroy_container(ctx: &mut Ctx, id: i32) -> Result<i64, Errno> {
     // Named in a recording's dump, which lists only live containers.
     let named = usize::try_from(id)
         .ok()
@@ -77,8 +52,7 @@ pub fn destroy_container(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-pub fn join_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let id = ctx.arg_i32(0);
+pub fn join_container(ctx: &mut Ctx, id: i32) -> Result<i64, Errno> {
     members::join(&ctx.proc, id)?;
     traced(ctx, ctr_op::JOIN, id);
     Ok(0)
@@ -94,38 +68,31 @@ pub fn leave_container(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-pub fn containers(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let (out, max) = (ctx.arg(0), ctx.arg(1) as usize);
+pub fn containers(ctx: &mut Ctx, out: UserPtr<ContainerInfo>, max: usize) -> Result<i64, Errno> {
     let rows = manage::list(&ctx.proc, max);
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve(rows.len() * core::mem::size_of::<ContainerInfo>())
-        .map_err(|_| Errno::ENOMEM)?;
-    for r in &rows {
-        bytes.extend_from_slice(bytes_of(r));
-    }
-    with_mm(ctx, |mm| mm.copy_out(out, &bytes))?;
+    with_mm(ctx, |mm| mm.write_all(out, &rows))?;
     Ok(rows.len() as i64)
 }
 
-pub fn update_container(ctx: &mut Ctx) -> Result<i64, Errno> {
+pub fn update_container(
+    ctx: &mut Ctx,
+    id: i32,
+    spec: UserPtr<ContainerSpec>,
+) -> Result<i64, Errno> {
     if !ctx.proc.on_host() {
         return Err(Errno::EPERM);
     }
-    let id = ctx.arg_i32(0);
-    let s = spec_arg(ctx, 1)?;
+    let s = spec_arg(ctx, spec)?;
     manage::update(&ctx.proc, id, &s).map(|()| 0)
 }
 
-pub fn pause_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let id = ctx.arg_i32(0);
+pub fn pause_container(ctx: &mut Ctx, id: i32) -> Result<i64, Errno> {
     manage::pause(&ctx.proc, id)?;
     traced(ctx, ctr_op::PAUSE, id);
     Ok(0)
 }
 
-pub fn resume_container(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let id = ctx.arg_i32(0);
+pub fn resume_container(ctx: &mut Ctx, id: i32) -> Result<i64, Errno> {
     manage::resume(&ctx.proc, id)?;
     traced(ctx, ctr_op::RESUME, id);
     Ok(0)
@@ -163,38 +130,38 @@ pub fn memory_log_off(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-pub fn sethostname(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let (addr, len) = (ctx.arg(0), ctx.arg(1));
-    if len >= HOSTNAME_LEN as u64 {
+pub fn sethostname(ctx: &mut Ctx, name: UserPtr<u8>, len: usize) -> Result<i64, Errno> {
+    if len >= HOSTNAME_LEN {
         return Err(Errno::EINVAL);
     }
-    let mut name = alloc::vec![0u8; len as usize];
-    with_mm(ctx, |mm| mm.copy_in(addr, &mut name))?;
-    manage::set_hostname(&ctx.proc, &name).map(|()| 0)
+    let src = name.slice(len)?;
+    let mut buf = [0u8; HOSTNAME_LEN];
+    let name = &mut buf[..len];
+    with_mm(ctx, |mm| mm.copy_in(src, name))?;
+    manage::set_hostname(&ctx.proc, name).map(|()| 0)
 }
 
-pub fn gethostname(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let (addr, len) = (ctx.arg(0), ctx.arg(1));
+pub fn gethostname(ctx: &mut Ctx, buf: UserPtr<u8>, len: usize) -> Result<i64, Errno> {
     let h = ctx.proc.container().hostname();
     let name = berth_abi::container::c_field(&h);
-    if len < name.len() as u64 + 1 {
+    if len < name.len() + 1 {
         return Err(Errno::ERANGE);
     }
-    let mut out = Vec::from(name);
-    out.push(0);
-    with_mm(ctx, |mm| mm.copy_out(addr, &out))?;
+    let dst = buf.slice(len)?;
+    let mut out = [0u8; HOSTNAME_LEN + 1];
+    out[..name.len()].copy_from_slice(name);
+    with_mm(ctx, |mm| mm.copy_out(dst, &out[..name.len() + 1]))?;
     Ok(name.len() as i64)
 }
 
-pub fn container_diff(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let (id, addr, len) = (ctx.arg_i32(0), ctx.arg(1), ctx.arg(2));
+pub fn container_diff(ctx: &mut Ctx, id: i32, buf: UserPtr<u8>, len: usize) -> Result<i64, Errno> {
     if !ctx.proc.on_host() {
         return Err(Errno::EPERM);
     }
     let id = spec::check_id(id)?;
     let text = crate::container::manage::diff(id)?;
-    let n = text.len().min(len as usize);
-    with_mm(ctx, |mm| mm.copy_out(addr, &text[..n]))?;
+    let n = text.len().min(len);
+    with_mm(ctx, |mm| mm.copy_out(buf.slice(n)?, &text[..n]))?;
     Ok(text.len() as i64)
 }
 

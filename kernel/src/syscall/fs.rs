@@ -1,6 +1,9 @@
-//! File system calls: descriptors, pipes and paths. Paths resolve in the
-//! caller's view from its current directory (`file/view.rs`); without a
-//! mounted file system every path names nothing (`ENOENT`). Views, nodes and
+//! File system calls: descriptors, pipes and paths. `read` and `write`
+//! hand the file the caller's memory itself ([`ToUser`], [`FromUser`]), so
+//! a file's bytes move once, between the buffer cache and user memory.
+//! Paths resolve in the caller's view from its current directory
+//! (`file/view.rs`); without a mounted file system every path names
+//! nothing (`ENOENT`). Views, nodes and
 //! files are dropped outside every spinlock (dropping an inode reference
 //! may write to the disk).
 
@@ -15,96 +18,100 @@ use super::Ctx;
 use crate::file::pipe::Pipe;
 use crate::file::view::ProcFs;
 use crate::file::{File, FileKind};
+use crate::fs::io::{Sink, Source};
+use crate::mm::user::{UserPtr, UserSlice};
+use crate::proc::Proc;
 
-/// Largest piece copied through the kernel at once.
-const CHUNK: usize = 4096;
+fn fd_file(ctx: &Ctx, fd: i32) -> Result<Arc<File>, Errno> {
+    ctx.proc.files.lock().get(i64::from(fd))
+}
 
-/// Transfers of at most this many bytes bounce through a buffer on the
-/// kernel stack instead of a heap chunk: the short reads and writes of
-/// pipes, consoles and small files allocate nothing.
-const STACK_CHUNK: usize = 256;
+/// The caller's user memory as the destination of a read: each piece is
+/// copied out as the file system hands it over, under the address-space
+/// lock taken for that piece alone (the innermost lock; see `fs::io`).
+struct ToUser<'a> {
+    proc: &'a Proc,
+    dst: UserSlice,
+}
 
-/// Runs `f` with a bounce buffer for a transfer of `n` bytes (at most a
-/// `CHUNK`; on the stack when it is short).
-fn with_bounce<R>(n: u64, f: impl FnOnce(&mut [u8]) -> R) -> R {
-    if n <= STACK_CHUNK as u64 {
-        let mut small = [0u8; STACK_CHUNK];
-        f(&mut small[..n as usize])
-    } else {
-        f(&mut alloc::vec![0u8; CHUNK.min(n as usize)])
+impl Sink for ToUser<'_> {
+    fn len(&self) -> usize {
+        self.dst.len() as usize
+    }
+
+    fn put(&mut self, at: usize, bytes: &[u8]) -> Result<(), Errno> {
+        let to = self.dst.sub(at as u64, bytes.len() as u64)?;
+        let mut mm = self.proc.lock_mm();
+        mm.as_mut().ok_or(Errno::EFAULT)?.copy_out(to, bytes)
     }
 }
 
-fn fd_file(ctx: &Ctx, i: usize) -> Result<Arc<File>, Errno> {
-    ctx.proc.files.lock().get(ctx.arg(i) as i32 as i64)
+/// The caller's user memory as the origin of a write.
+struct FromUser<'a> {
+    proc: &'a Proc,
+    src: UserSlice,
 }
 
-pub fn read(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let file = fd_file(ctx, 0)?;
-    let (addr, n) = (ctx.arg(1), ctx.arg(2));
+impl Source for FromUser<'_> {
+    fn len(&self) -> usize {
+        self.src.len() as usize
+    }
+
+    fn take(&self, at: usize, into: &mut [u8]) -> Result<(), Errno> {
+        let from = self.src.sub(at as u64, into.len() as u64)?;
+        let mut mm = self.proc.lock_mm();
+        mm.as_mut().ok_or(Errno::EFAULT)?.copy_in(from, into)
+    }
+}
+
+pub fn read(ctx: &mut Ctx, fd: i32, buf: UserPtr<u8>, n: usize) -> Result<i64, Errno> {
+    let file = fd_file(ctx, fd)?;
     if !file.readable {
         return Err(Errno::EBADF);
     }
     if n == 0 {
         return Ok(0);
     }
-    with_mm(ctx, |mm| mm.check_writable(addr, n))?;
-    with_bounce(n, |buf| {
-        let mut done = 0u64;
-        while done < n {
-            let want = (n - done).min(buf.len() as u64) as usize;
-            let got = file.read(&mut buf[..want])?;
-            with_mm(ctx, |mm| mm.copy_out(addr + done, &buf[..got]))?;
-            done += got as u64;
-            // Streams (devices, pipes) return what is there; stop at a short read.
-            if got < want || file.is_stream() {
-                break;
-            }
-        }
-        Ok(done as i64)
-    })
+    let dst = buf.slice(n)?;
+    with_mm(ctx, |mm| mm.check_writable(dst))?;
+    let mut to = ToUser {
+        proc: &ctx.proc,
+        dst,
+    };
+    file.read_to(&mut to).map(|n| n as i64)
 }
 
-pub fn write(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let file = fd_file(ctx, 0)?;
-    let (addr, n) = (ctx.arg(1), ctx.arg(2));
+pub fn write(ctx: &mut Ctx, fd: i32, buf: UserPtr<u8>, n: usize) -> Result<i64, Errno> {
+    let file = fd_file(ctx, fd)?;
     if !file.writable {
         return Err(Errno::EBADF);
     }
     if n == 0 {
         return Ok(0);
     }
-    with_mm(ctx, |mm| mm.check_readable(addr, n))?;
-    with_bounce(n, |buf| {
-        let mut done = 0u64;
-        while done < n {
-            let len = (n - done).min(buf.len() as u64) as usize;
-            with_mm(ctx, |mm| mm.copy_in(addr + done, &mut buf[..len]))?;
-            match file.write(&buf[..len]) {
-                Ok(w) => done += w as u64,
-                Err(e) if done > 0 && e != Errno::EFAULT => break,
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(done as i64)
-    })
+    let src = buf.slice(n)?;
+    with_mm(ctx, |mm| mm.check_readable(src))?;
+    let from = FromUser {
+        proc: &ctx.proc,
+        src,
+    };
+    file.write_from(&from).map(|n| n as i64)
 }
 
-pub fn close(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let f = ctx.proc.files.lock().close(ctx.arg(0) as i32 as i64)?;
+pub fn close(ctx: &mut Ctx, fd: i32) -> Result<i64, Errno> {
+    let f = ctx.proc.files.lock().close(i64::from(fd))?;
     drop(f);
     Ok(0)
 }
 
-pub fn dup(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let f = fd_file(ctx, 0)?;
+pub fn dup(ctx: &mut Ctx, fd: i32) -> Result<i64, Errno> {
+    let f = fd_file(ctx, fd)?;
     let fd = ctx.proc.files.lock().alloc(f)?;
     Ok(fd as i64)
 }
 
-pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let addr = ctx.arg(0);
-    with_mm(ctx, |mm| mm.check_writable(addr, 8))?;
+pub fn pipe(ctx: &mut Ctx, fds: UserPtr<i32>) -> Result<i64, Errno> {
+    with_mm(ctx, |mm| mm.check_writable(fds.array(2)?))?;
     crate::mm::heap::check_room()?;
     let ctr = ctx.proc.container();
     let (rc, wc) = (ctr.files.charge()?, ctr.files.charge()?);
@@ -129,10 +136,8 @@ pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
         }
         (fds.alloc(r)?, fds.alloc(w)?)
     };
-    let mut out = [0u8; 8];
-    out[..4].copy_from_slice(&(rfd as i32).to_le_bytes());
-    out[4..].copy_from_slice(&(wfd as i32).to_le_bytes());
-    if let Err(e) = with_mm(ctx, |mm| mm.copy_out(addr, &out)) {
+    let out = [rfd as i32, wfd as i32];
+    if let Err(e) = with_mm(ctx, |mm| mm.write_all(fds, &out)) {
         let mut fds = ctx.proc.files.lock();
         let _ = fds.close(rfd as i64);
         let _ = fds.close(wfd as i64);
@@ -141,17 +146,10 @@ pub fn pipe(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-pub fn fstat(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let f = fd_file(ctx, 0)?;
-    let addr = ctx.arg(1);
-    let st: Stat = f.stat()?;
-    let mut out = [0u8; 24];
-    out[0..4].copy_from_slice(&st.dev.to_le_bytes());
-    out[4..8].copy_from_slice(&st.ino.to_le_bytes());
-    out[8..10].copy_from_slice(&st.kind.to_le_bytes());
-    out[10..12].copy_from_slice(&st.nlink.to_le_bytes());
-    out[16..24].copy_from_slice(&st.size.to_le_bytes());
-    with_mm(ctx, |mm| mm.copy_out(addr, &out))?;
+pub fn fstat(ctx: &mut Ctx, fd: i32, st: UserPtr<Stat>) -> Result<i64, Errno> {
+    let f = fd_file(ctx, fd)?;
+    let stat = f.stat()?;
+    with_mm(ctx, |mm| mm.write(st, &stat))?;
     Ok(0)
 }
 
@@ -160,14 +158,12 @@ fn proc_fs(ctx: &Ctx) -> Result<ProcFs, Errno> {
     ctx.proc.fs.lock().clone().ok_or(Errno::ENOENT)
 }
 
-pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
-    // An `int` argument: the upper half of the register is the caller's junk.
-    let flags = ctx.arg(1) as u32;
+pub fn open(ctx: &mut Ctx, path: UserPtr<u8>, flags: u32) -> Result<i64, Errno> {
     if flags & !O_ALL != 0 {
         return Err(Errno::EINVAL);
     }
     crate::mm::heap::check_room()?;
-    let path = path_arg(ctx, 0)?;
+    let path = path_arg(ctx, path)?;
     let pfs = proc_fs(ctx)?;
     let charge = ctx.proc.container().files.charge()?;
     let file = pfs.view.open(&pfs.cwd, &path, flags, charge);
@@ -178,8 +174,8 @@ pub fn open(ctx: &mut Ctx) -> Result<i64, Errno> {
     fd.map(|fd| fd as i64)
 }
 
-pub fn chdir(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let path = path_arg(ctx, 0)?;
+pub fn chdir(ctx: &mut Ctx, path: UserPtr<u8>) -> Result<i64, Errno> {
+    let path = path_arg(ctx, path)?;
     let pfs = proc_fs(ctx)?;
     let new = pfs.view.chdir(&pfs.cwd, &path)?;
     // Only the process itself changes its cwd; take the old one out of the lock to drop it.
@@ -194,9 +190,8 @@ pub fn chdir(ctx: &mut Ctx) -> Result<i64, Errno> {
     Ok(0)
 }
 
-pub fn mknod(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let path = path_arg(ctx, 0)?;
-    let (major, minor) = (ctx.arg_i32(1), ctx.arg_i32(2));
+pub fn mknod(ctx: &mut Ctx, path: UserPtr<u8>, major: i32, minor: i32) -> Result<i64, Errno> {
+    let path = path_arg(ctx, path)?;
     let (major, minor) = (
         i16::try_from(major).map_err(|_| Errno::EINVAL)?,
         i16::try_from(minor).map_err(|_| Errno::EINVAL)?,
@@ -205,21 +200,21 @@ pub fn mknod(ctx: &mut Ctx) -> Result<i64, Errno> {
     pfs.view.mknod(&pfs.cwd, &path, major, minor).map(|()| 0)
 }
 
-pub fn unlink(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let path = path_arg(ctx, 0)?;
+pub fn unlink(ctx: &mut Ctx, path: UserPtr<u8>) -> Result<i64, Errno> {
+    let path = path_arg(ctx, path)?;
     let pfs = proc_fs(ctx)?;
     pfs.view.unlink(&pfs.cwd, &path).map(|()| 0)
 }
 
-pub fn mkdir(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let path = path_arg(ctx, 0)?;
+pub fn mkdir(ctx: &mut Ctx, path: UserPtr<u8>) -> Result<i64, Errno> {
+    let path = path_arg(ctx, path)?;
     let pfs = proc_fs(ctx)?;
     pfs.view.mkdir(&pfs.cwd, &path).map(|()| 0)
 }
 
-pub fn link(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let old = path_arg(ctx, 0)?;
-    let new = path_arg(ctx, 1)?;
+pub fn link(ctx: &mut Ctx, old: UserPtr<u8>, new: UserPtr<u8>) -> Result<i64, Errno> {
+    let old = path_arg(ctx, old)?;
+    let new = path_arg(ctx, new)?;
     let pfs = proc_fs(ctx)?;
     pfs.view.link(&pfs.cwd, &old, &new).map(|()| 0)
 }

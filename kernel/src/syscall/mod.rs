@@ -2,9 +2,13 @@
 //!
 //! The number → handler table is generated from `berth_abi::for_each_syscall!`,
 //! the same list the user stubs come from, so a call missing a handler does
-//! not compile. Handlers return `Result<i64, Errno>`; this module alone turns
-//! an error into `-errno` in `rax`.
+//! not compile. Each handler takes the caller's [`Ctx`] and its arguments as
+//! the table declares them, decoded here (`args.rs`): a pointer arrives as
+//! a `mm::user::UserPtr`, never as a number. Handlers return
+//! `Result<i64, Errno>`; this module alone turns an error into `-errno` in
+//! `rax`.
 
+mod args;
 mod container;
 mod fs;
 mod proc;
@@ -32,23 +36,25 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// Argument `i` (0-based) as passed in rdi, rsi, rdx, r10, r8, r9.
-    pub fn arg(&self, i: usize) -> u64 {
+    /// The argument registers, in order: rdi, rsi, rdx, r10, r8, r9.
+    fn registers(&self) -> [u64; 6] {
         let f = &self.frame;
-        [f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9][i]
-    }
-
-    /// Argument `i` as a C `int` (the low 32 bits, sign-extended).
-    pub fn arg_i32(&self, i: usize) -> i32 {
-        self.arg(i) as u32 as i32
+        [f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9]
     }
 }
 
+/// Decodes each argument with the type the table declares (`args.rs`) and
+/// calls the handler of that name with them.
 macro_rules! dispatcher {
     ($($num:literal $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
         fn dispatch(num: u64, ctx: &mut Ctx) -> Result<i64, Errno> {
+            #[allow(unused_variables, unused_mut)]
+            let mut regs = ctx.registers().into_iter();
             match num {
-                $($num => handlers::$name(ctx),)*
+                $($num => {
+                    $(let $arg = <$ty as args::Arg>::decode(regs.next().unwrap_or(0));)*
+                    handlers::$name(ctx $(, $arg)*)
+                })*
                 _ => Err(Errno::ENOSYS),
             }
         }

@@ -9,6 +9,7 @@ use berth_abi::limits::{MAXARG, MAXARGBYTES};
 use berth_abi::syscall::ProcInfo;
 
 use super::Ctx;
+use crate::mm::user::UserPtr;
 use crate::proc::{exec as pexec, lifecycle, sched};
 use crate::sync::SleepLock;
 
@@ -26,31 +27,29 @@ pub fn fork(ctx: &mut Ctx) -> Result<i64, Errno> {
     lifecycle::fork(&ctx.proc, ctx.frame).map(i64::from)
 }
 
-pub fn exit(ctx: &mut Ctx) -> Result<i64, Errno> {
-    ctx.exit_status = Some(ctx.arg_i32(0));
+pub fn exit(ctx: &mut Ctx, status: i32) -> Result<i64, Errno> {
+    ctx.exit_status = Some(status);
     Ok(0)
 }
 
-pub fn wait(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let addr = ctx.arg(0);
-    if addr != 0 {
-        with_mm(ctx, |mm| mm.check_writable(addr, 4))?;
+pub fn wait(ctx: &mut Ctx, out: UserPtr<i32>) -> Result<i64, Errno> {
+    if !out.is_null() {
+        with_mm(ctx, |mm| mm.check_writable(out.array(1)?))?;
     }
     let (pid, status) = lifecycle::wait(&ctx.proc)?;
-    if addr != 0 {
-        with_mm(ctx, |mm| mm.copy_out(addr, &status.to_le_bytes()))?;
+    if !out.is_null() {
+        with_mm(ctx, |mm| mm.write(out, &status))?;
     }
     Ok(i64::from(pid))
 }
 
-pub fn kill(ctx: &mut Ctx) -> Result<i64, Errno> {
-    lifecycle::kill(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
+pub fn kill(ctx: &mut Ctx, pid: i32) -> Result<i64, Errno> {
+    lifecycle::kill(&ctx.proc, pid).map(|()| 0)
 }
 
 /// Reads a NUL-terminated path argument.
-pub(super) fn path_arg(ctx: &Ctx, i: usize) -> Result<Vec<u8>, Errno> {
-    let addr = ctx.arg(i);
-    with_mm(ctx, |mm| mm.copy_in_str(addr, MAXPATH - 1))
+pub(super) fn path_arg(ctx: &Ctx, path: UserPtr<u8>) -> Result<Vec<u8>, Errno> {
+    with_mm(ctx, |mm| mm.read_cstr(path, MAXPATH - 1))
 }
 
 /// Argument bytes an `exec` may hold in kernel heap without taking
@@ -63,10 +62,9 @@ const SMALL_ARGS_BYTES: usize = 4096;
 /// of kernel heap, about all of it on a 512 MiB machine.
 static BIG_ARGS: SleepLock<()> = SleepLock::new("exec args", ());
 
-pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
+pub fn exec(ctx: &mut Ctx, path: UserPtr<u8>, argv: UserPtr<UserPtr<u8>>) -> Result<i64, Errno> {
     crate::mm::heap::check_room()?;
-    let path = path_arg(ctx, 0)?;
-    let argv = ctx.arg(1);
+    let path = path_arg(ctx, path)?;
     let mut args: Vec<Vec<u8>> = Vec::new();
     let mut total = 0usize;
     let mut big = None;
@@ -79,15 +77,15 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
     };
     with_mm(ctx, |mm| {
         for i in 0.. {
-            let ptr = mm.read_u64(argv.checked_add(8 * i).ok_or(Errno::EFAULT)?)?;
-            if ptr == 0 {
+            let ptr = mm.read_ptr(argv.at(i)?)?;
+            if ptr.is_null() {
                 break;
             }
-            if i as usize >= MAXARG {
+            if i >= MAXARG {
                 return Err(Errno::E2BIG);
             }
             let small_room = SMALL_ARGS_BYTES.saturating_sub(total + 1);
-            let s = match mm.copy_in_str(
+            let s = match mm.read_cstr(
                 ptr,
                 if big.is_some() {
                     MAXARGBYTES
@@ -97,7 +95,7 @@ pub fn exec(ctx: &mut Ctx) -> Result<i64, Errno> {
             ) {
                 Err(Errno::ENAMETOOLONG) if big.is_none() => {
                     big = Some(BIG_ARGS.lock());
-                    mm.copy_in_str(ptr, MAXARGBYTES - total)
+                    mm.read_cstr(ptr, MAXARGBYTES - total)
                         .map_err(too_long_is_e2big)?
                 }
                 other => other.map_err(too_long_is_e2big)?,
@@ -122,13 +120,11 @@ pub fn getpid(ctx: &mut Ctx) -> Result<i64, Errno> {
     ))
 }
 
-pub fn sbrk(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let delta = ctx.arg(0) as i64;
-    with_mm(ctx, |mm| mm.sbrk(delta)).map(|old| old as i64)
+pub fn sbrk(ctx: &mut Ctx, n: isize) -> Result<i64, Errno> {
+    with_mm(ctx, |mm| mm.sbrk(n as i64)).map(|old| old as i64)
 }
 
-pub fn sleep(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let n = ctx.arg_i32(0);
+pub fn sleep(_ctx: &mut Ctx, n: i32) -> Result<i64, Errno> {
     if n < 0 {
         return Err(Errno::EINVAL);
     }
@@ -149,31 +145,17 @@ pub fn yield_cpu(_ctx: &mut Ctx) -> Result<i64, Errno> {
 /// otherwise run the heap dry.
 static PS_LOCK: SleepLock<()> = SleepLock::new("ps", ());
 
-pub fn ps(ctx: &mut Ctx) -> Result<i64, Errno> {
-    let (out, max) = (ctx.arg(0), ctx.arg(1) as usize);
+pub fn ps(ctx: &mut Ctx, out: UserPtr<ProcInfo>, max: usize) -> Result<i64, Errno> {
     let _one_at_a_time = PS_LOCK.lock();
-    let rows = lifecycle::process_rows(Some(&ctx.proc), max);
-    let size = core::mem::size_of::<ProcInfo>();
-    let mut bytes = Vec::with_capacity(rows.len() * size);
-    for r in &rows {
-        for field in [r.pid, r.ppid, r.container, r.state, r.cpu] {
-            bytes.extend_from_slice(&field.to_le_bytes());
-        }
-        bytes.extend_from_slice(&r.pages.to_le_bytes());
-        bytes.extend_from_slice(&r.vpid.to_le_bytes());
-        bytes.extend_from_slice(&r.pgid.to_le_bytes());
-        bytes.extend_from_slice(&r.name);
-        bytes.extend_from_slice(&r.cycles.to_le_bytes());
-    }
-    debug_assert_eq!(bytes.len(), rows.len() * size);
-    with_mm(ctx, |mm| mm.copy_out(out, &bytes))?;
+    let rows: Vec<ProcInfo> = lifecycle::process_rows(Some(&ctx.proc), max);
+    with_mm(ctx, |mm| mm.write_all(out, &rows))?;
     Ok(rows.len() as i64)
 }
 
-pub fn setpgid(ctx: &mut Ctx) -> Result<i64, Errno> {
-    lifecycle::setpgid(&ctx.proc, ctx.arg_i32(0), ctx.arg_i32(1)).map(|()| 0)
+pub fn setpgid(ctx: &mut Ctx, pid: i32, pgid: i32) -> Result<i64, Errno> {
+    lifecycle::setpgid(&ctx.proc, pid, pgid).map(|()| 0)
 }
 
-pub fn tcsetpgrp(ctx: &mut Ctx) -> Result<i64, Errno> {
-    lifecycle::set_foreground(&ctx.proc, ctx.arg_i32(0)).map(|()| 0)
+pub fn tcsetpgrp(ctx: &mut Ctx, pgid: i32) -> Result<i64, Errno> {
+    lifecycle::set_foreground(&ctx.proc, pgid).map(|()| 0)
 }

@@ -6,31 +6,14 @@ use berth_abi::errno::Errno;
 use berth_abi::syscall::KernelStats;
 
 use super::Ctx;
+use crate::mm::user::UserPtr;
 
-pub fn kstats(ctx: &mut Ctx) -> Result<i64, Errno> {
+pub fn kstats(ctx: &mut Ctx, out: UserPtr<KernelStats>) -> Result<i64, Errno> {
     if !ctx.proc.on_host() {
         return Err(Errno::EPERM);
     }
-    let out = ctx.arg(0);
-    let s = gather();
-    // Field by field, in the struct's order (72 bytes, no padding).
-    let mut bytes = alloc::vec::Vec::with_capacity(core::mem::size_of::<KernelStats>());
-    for v in [
-        s.frames_total,
-        s.frames_free,
-        s.pages_committed,
-        s.pages_charged,
-        s.heap_used,
-        s.heap_size,
-    ] {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
-    for v in [s.procs, s.containers, s.inodes_cached, 0] {
-        bytes.extend_from_slice(&v.to_le_bytes());
-    }
-    bytes.extend_from_slice(&s.tlb_shootdowns.to_le_bytes());
-    debug_assert_eq!(bytes.len(), core::mem::size_of::<KernelStats>());
-    super::proc::with_mm(ctx, |mm| mm.copy_out(out, &bytes))?;
+    let stats = gather();
+    super::proc::with_mm(ctx, |mm| mm.write(out, &stats))?;
     Ok(0)
 }
 

@@ -4,6 +4,7 @@
 use berth_abi::errno::Errno;
 
 use super::Ctx;
+use crate::mm::user::UserPtr;
 
 fn host_only(ctx: &Ctx) -> Result<(), Errno> {
     if ctx.proc.on_host() {
@@ -13,9 +14,9 @@ fn host_only(ctx: &Ctx) -> Result<(), Errno> {
     }
 }
 
-pub fn trace_start(ctx: &mut Ctx) -> Result<i64, Errno> {
+pub fn trace_start(ctx: &mut Ctx, events: u64, cid: i32) -> Result<i64, Errno> {
     host_only(ctx)?;
-    crate::trace::start(ctx.arg(0), ctx.arg_i32(1)).map(|()| 0)
+    crate::trace::start(events, cid).map(|()| 0)
 }
 
 pub fn trace_stop(ctx: &mut Ctx) -> Result<i64, Errno> {
@@ -23,13 +24,12 @@ pub fn trace_stop(ctx: &mut Ctx) -> Result<i64, Errno> {
     crate::trace::stop().map(|()| 0)
 }
 
-pub fn trace_dump(ctx: &mut Ctx) -> Result<i64, Errno> {
+pub fn trace_dump(ctx: &mut Ctx, buf: UserPtr<u8>, len: usize) -> Result<i64, Errno> {
     host_only(ctx)?;
-    let (addr, len) = (ctx.arg(0), ctx.arg(1) as usize);
     let bytes = crate::trace::dump()?;
     let n = bytes.len().min(len);
     if n > 0 {
-        super::proc::with_mm(ctx, |mm| mm.copy_out(addr, &bytes[..n]))?;
+        super::proc::with_mm(ctx, |mm| mm.copy_out(buf.slice(n)?, &bytes[..n]))?;
     }
     Ok(bytes.len() as i64)
 }
