@@ -147,7 +147,9 @@ pub fn gethostname(ctx: &mut Ctx, buf: UserPtr<u8>, len: usize) -> Result<i64, E
     if len < name.len() + 1 {
         return Err(Errno::ERANGE);
     }
-    let dst = buf.slice(len)?;
+    // Only the name and its NUL are written (`len` may be any larger
+    // number: the caller's claim of room, not a range to check).
+    let dst = buf.slice(name.len() + 1)?;
     let mut out = [0u8; HOSTNAME_LEN + 1];
     out[..name.len()].copy_from_slice(name);
     with_mm(ctx, |mm| mm.copy_out(dst, &out[..name.len() + 1]))?;
