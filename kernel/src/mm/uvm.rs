@@ -513,6 +513,19 @@ impl AddressSpace {
         write: bool,
         mut f: impl FnMut(usize, *mut u8, usize),
     ) -> Result<(), Errno> {
+        // Fast path: a range inside one page already mapped with the
+        // needed rights (a file read's or write's piece, a structure) is
+        // checked and translated by one walk. Anything else (several
+        // pages, a page to fault in or to unshare) is checked in full first.
+        let end = addr.checked_add(len as u64).ok_or(Errno::EFAULT)?;
+        if len > 0 && addr != 0 && end <= USER_END && addr / PAGE == (end - 1) / PAGE {
+            if let Some((pa, flags)) = self.table().translate(addr) {
+                if !write || flags & PTE_WRITABLE != 0 {
+                    f(0, (phys_to_virt(pa) + addr % PAGE) as *mut u8, len);
+                    return Ok(());
+                }
+            }
+        }
         self.check_range(addr, len as u64, write)?;
         let mut done = 0usize;
         while done < len {
