@@ -20,6 +20,11 @@ pub mod arch;
 pub mod console;
 #[cfg(target_os = "none")]
 pub mod drivers;
+#[cfg(not(target_os = "none"))]
+pub mod drivers {
+    //! Host build: only the IDE driver's pure PRD-table builder.
+    pub mod prd;
+}
 #[cfg(target_os = "none")]
 pub mod file;
 #[cfg(target_os = "none")]

@@ -27,6 +27,9 @@
 //!   buffer before reading the next one). With `nbuf > LOGSIZE` that
 //!   guarantees progress: a thread waiting for a free buffer holds none, the
 //!   pinned ones are bounded by the log size and released by the commit.
+//!   The one exception is the log's commit, which holds the guards of its
+//!   (pinned) group at once so the device writes them in place; `log.rs`
+//!   explains why that cannot deadlock.
 //!   When every buffer is in use, [`BufCache::bread`] waits for a release
 //!   instead of panicking like xv6.
 
@@ -183,11 +186,6 @@ impl BufGuard<'_> {
             self.blockno
         );
         slot.refcnt -= 1;
-    }
-
-    /// Writes the buffer to its home block on the device (the log's install step).
-    pub(super) fn write_home(&self) -> Result<(), Errno> {
-        self.cache.dev.write_block(self.blockno, self)
     }
 }
 

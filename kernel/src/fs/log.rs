@@ -6,16 +6,33 @@
 //! records its number in the current group and pins the buffer. When the
 //! last outstanding operation ends, that thread commits the whole group:
 //!
-//! 1. copy each logged block from its (pinned) buffer into the log area;
+//! 1. sort the group's block numbers (the group is a set; the header
+//!    records whichever order the log holds them in) and write the logged
+//!    buffers, the `i`-th to log block `i`, as one run
+//!    ([`BlockDevice::write_blocks`]: one disk command on the IDE disk);
 //! 2. write the header with the count and home block numbers: **this single
 //!    block write is the commit point**: a crash before it loses the whole
 //!    group, a crash after it is repaired by replaying the log at mount;
-//! 3. install: write each buffer to its home block and unpin it;
+//! 3. install: write the buffers to their home blocks, one run per stretch
+//!    of consecutive block numbers (a file's data blocks are mostly
+//!    allocated in a row, so a big write installs in a few runs), and unpin
+//!    them;
 //! 4. write the header with a count of zero (the group is no longer needed).
 //!
+//! Why runs keep this correct: a run is not atomic, only each of its blocks
+//! is (`device.rs`). A crash in the log run (1) leaves the header on disk
+//! at count zero (the previous commit or recovery cleared it), so recovery
+//! ignores the log area, torn or not. After the commit point the log holds
+//! the whole group and replay rewrites every home block from it, so a crash
+//! in the install (3) may leave any subset of the home blocks written, in
+//! any order: the order of the home runs does not matter, only that all of
+//! them have finished before (4) clears the header, and `write_blocks`
+//! returns only when its transfer is done. The header itself is always
+//! written alone with `write_block`.
+//!
 //! Recovery ([`recover`], at mount, before the cache exists) does 3 and 4
-//! from the log blocks on disk. The log area is only ever accessed directly
-//! through the device, never through the buffer cache.
+//! from the log blocks on disk, block by block. The log area is only ever
+//! accessed directly through the device, never through the buffer cache.
 //!
 //! Admission: an operation may log at most [`MAXOPBLOCKS`] distinct blocks;
 //! `begin_op` waits while a commit is running or while the reserved space of
@@ -26,11 +43,36 @@
 //!
 //! Locking: `state` (spinlock) covers the counters and the block list and is
 //! never held across I/O. `begin_op` may sleep (on `wait`); the commit runs
-//! in the thread whose `end_op` finished the group, holding no spinlock,
-//! taking buffer sleep locks one at a time. Lock order: an operation begins
-//! *before* its thread takes any inode lock (otherwise a thread waiting for
-//! log space could hold a lock an outstanding operation needs), and a
-//! thread never begins a second operation while one is open.
+//! in the thread whose `end_op` finished the group, holding no spinlock.
+//! Lock order: an operation begins *before* its thread takes any inode lock
+//! (otherwise a thread waiting for log space could hold a lock an
+//! outstanding operation needs), and a thread never begins a second
+//! operation while one is open.
+//!
+//! The commit holds the guards of all the group's buffers at once, from
+//! step 1 until each buffer's home run is written, so the device reads them
+//! in place: no copy and no memory per commit beyond two stack arrays of
+//! [`LOGSIZE`] entries and the header buffer made at mount. That is the one
+//! exception to `bio.rs`'s rule of one buffer guard per thread, and it
+//! cannot deadlock:
+//! - every buffer of the group is pinned, so `bread` finds it cached and
+//!   valid: the committer never waits for a free buffer or a disk read,
+//!   only for the sleep lock of a group buffer another thread holds;
+//! - no operation is outstanding and none begins before the commit ends,
+//!   so every other guard holder is outside a transaction (`ilock`,
+//!   `readi`, directory lookups, mount's orphan scan; the overlay reaches
+//!   blocks only through these inode-level calls). It holds that one guard
+//!   only, and while holding it waits for nothing but the disk and
+//!   spinlocks: not for another buffer (the one-guard rule), not for an
+//!   inode lock (those come before buffers), not for the log (`begin_op`
+//!   comes before any lock). So it lets go without needing anything the
+//!   committer holds, and the committer's wait ends;
+//! - a thread waiting for a free buffer holds no guard, and the buffers the
+//!   commit holds were not free anyway (pinned).
+//!
+//! The cost: a reader of a block in the group waits for the log run and
+//! the header, a few disk commands, instead of one block write; the guards
+//! are let go run by run as the install proceeds.
 //!
 //! A device error during a commit makes the log refuse every later
 //! operation with `EIO` (the disk still holds either the old state or a
@@ -45,7 +87,10 @@ use berth_abi::fs::{SuperBlock, BSIZE, LOGSIZE, MAXOPBLOCKS};
 use super::bio::{BufCache, BufGuard};
 use super::device::BlockDevice;
 use super::MountError;
-use crate::sync::{SpinLock, WaitQueue};
+use crate::sync::{SleepLock, SpinLock, WaitQueue};
+
+/// What `write_run` fills its array of block references with first.
+static ZEROS: [u8; BSIZE] = [0; BSIZE];
 
 /// The in-memory state of one file system's log.
 pub struct Log {
@@ -55,6 +100,9 @@ pub struct Log {
     capacity: usize,
     state: SpinLock<LogState>,
     wait: WaitQueue,
+    /// The header as the commit writes it (only the committing thread
+    /// takes this lock): on the heap, so the disk reads it in place.
+    header: SleepLock<[u8; BSIZE]>,
 }
 
 struct LogState {
@@ -95,6 +143,7 @@ impl Log {
                 },
             ),
             wait: WaitQueue::new(),
+            header: SleepLock::new("log header", [0; BSIZE]),
         }
     }
 
@@ -146,7 +195,7 @@ impl Log {
 
         // No operation is outstanding and none can start, so the pinned
         // buffers hold exactly the group's final contents.
-        let result = self.commit(cache, &blocks);
+        let result = self.commit(cache, &mut blocks);
 
         let mut st = self.state.lock();
         blocks.clear();
@@ -160,19 +209,29 @@ impl Log {
         self.wait.wake_all();
     }
 
-    fn commit(&self, cache: &BufCache, blocks: &[u32]) -> Result<(), Errno> {
+    fn commit(&self, cache: &BufCache, blocks: &mut [u32]) -> Result<(), Errno> {
         let dev = cache.device();
-        for (i, &b) in blocks.iter().enumerate() {
-            let buf = cache.bread(b)?; // pinned, so cached
-            dev.write_block(self.start + 1 + i as u32, &buf)?;
+        let n = blocks.len();
+        assert!(n <= LOGSIZE, "fs: a group of {n} blocks overflows the log");
+        blocks.sort_unstable();
+        // Every buffer is pinned, so cached: no read, no wait for a free one.
+        let mut guards: [Option<BufGuard<'_>>; LOGSIZE] = core::array::from_fn(|_| None);
+        for (g, &b) in guards.iter_mut().zip(blocks.iter()) {
+            *g = Some(cache.bread(b)?);
         }
-        write_header(dev, self.start, blocks)?; // the commit point
-        for &b in blocks {
-            let buf = cache.bread(b)?;
-            buf.write_home()?;
-            buf.unpin();
+        write_run(dev, self.start + 1, &guards[..n])?;
+        let mut header = self.header.lock();
+        write_header(dev, self.start, blocks, &mut header)?; // the commit point
+        let mut i = 0;
+        while i < n {
+            let len = run_len(&blocks[i..]);
+            write_run(dev, blocks[i], &guards[i..i + len])?;
+            for g in guards[i..i + len].iter_mut().filter_map(Option::take) {
+                g.unpin();
+            }
+            i += len;
         }
-        write_header(dev, self.start, &[])
+        write_header(dev, self.start, &[], &mut header)
     }
 
     /// Number of operations currently open (for tests).
@@ -248,13 +307,43 @@ impl BufGuard<'_> {
     }
 }
 
-fn write_header(dev: &dyn BlockDevice, start: u32, blocks: &[u32]) -> Result<(), Errno> {
-    let mut h = [0u8; BSIZE];
+/// How many blocks of `blocks` (sorted, distinct, not empty) from the first
+/// on have consecutive numbers.
+fn run_len(blocks: &[u32]) -> usize {
+    1 + blocks
+        .windows(2)
+        .take_while(|w| w[0].checked_add(1) == Some(w[1]))
+        .count()
+}
+
+/// Writes the buffers of `guards` (all held) to blocks `start..` as one run.
+fn write_run(
+    dev: &dyn BlockDevice,
+    start: u32,
+    guards: &[Option<BufGuard<'_>>],
+) -> Result<(), Errno> {
+    let mut refs: [&[u8; BSIZE]; LOGSIZE] = [&ZEROS; LOGSIZE];
+    for (r, g) in refs.iter_mut().zip(guards) {
+        *r = g
+            .as_deref()
+            .expect("log: a group buffer was let go before its write");
+    }
+    dev.write_blocks(start, &refs[..guards.len()])
+}
+
+/// Writes a header naming `blocks` to block `start`, built in `h`.
+fn write_header(
+    dev: &dyn BlockDevice,
+    start: u32,
+    blocks: &[u32],
+    h: &mut [u8; BSIZE],
+) -> Result<(), Errno> {
+    h.fill(0);
     h[0..4].copy_from_slice(&(blocks.len() as u32).to_le_bytes());
     for (i, b) in blocks.iter().enumerate() {
         h[4 + 4 * i..8 + 4 * i].copy_from_slice(&b.to_le_bytes());
     }
-    dev.write_block(start, &h)
+    dev.write_block(start, h)
 }
 
 /// Replays a committed group found in the log of `sb` and clears the
@@ -286,7 +375,7 @@ pub(super) fn recover(dev: &dyn BlockDevice, sb: &SuperBlock) -> Result<usize, M
         dev.write_block(home, &data).map_err(io(home))?;
     }
     if n > 0 {
-        write_header(dev, sb.logstart, &[]).map_err(io(sb.logstart))?;
+        write_header(dev, sb.logstart, &[], &mut data).map_err(io(sb.logstart))?;
     }
     Ok(n)
 }

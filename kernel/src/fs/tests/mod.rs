@@ -7,6 +7,7 @@ mod check;
 mod concurrency;
 mod crash;
 mod dirs;
+mod log_runs;
 mod overlay;
 mod overlay_crash;
 mod paths;
