@@ -28,39 +28,25 @@ pub trait Arg {
     fn decode(reg: u64) -> Self::Kernel;
 }
 
-impl Arg for i32 {
-    type Kernel = i32;
-    fn decode(reg: u64) -> i32 {
-        reg as u32 as i32
-    }
+/// Integer arguments: `$t` from its register by `$decode`.
+macro_rules! integer_args {
+    ($($t:ty => $decode:expr;)*) => {$(
+        impl Arg for $t {
+            type Kernel = $t;
+            fn decode(reg: u64) -> $t {
+                let decode: fn(u64) -> $t = $decode;
+                decode(reg)
+            }
+        }
+    )*};
 }
-
-impl Arg for u32 {
-    type Kernel = u32;
-    fn decode(reg: u64) -> u32 {
-        reg as u32
-    }
-}
-
-impl Arg for u64 {
-    type Kernel = u64;
-    fn decode(reg: u64) -> u64 {
-        reg
-    }
-}
-
-impl Arg for usize {
-    type Kernel = usize;
-    fn decode(reg: u64) -> usize {
-        reg as usize
-    }
-}
-
-impl Arg for isize {
-    type Kernel = isize;
-    fn decode(reg: u64) -> isize {
-        reg as i64 as isize
-    }
+integer_args! {
+    // C `int` / `unsigned`: the low half (the upper one is the caller's junk).
+    i32 => |r| r as u32 as i32;
+    u32 => |r| r as u32;
+    u64 => |r| r;
+    usize => |r| r as usize;
+    isize => |r| r as i64 as isize;
 }
 
 /// A type a pointer argument points at, and the kernel's name for it.
