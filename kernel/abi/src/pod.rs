@@ -200,9 +200,9 @@ mod tests {
         assert_eq!(from_bytes::<ContainerSpec>(&[0; 55]), None);
 
         // Any bytes make a value (a copy-in from user memory cannot fail).
-        let noise: alloc_free::Noise = alloc_free::Noise::new();
-        let s: KernelStats = from_bytes(noise.bytes()).unwrap();
-        assert_eq!(bytes_of(&s), &noise.bytes()[..72]);
+        let noise = noise();
+        let s: KernelStats = from_bytes(&noise).unwrap();
+        assert_eq!(bytes_of(&s), &noise[..72]);
     }
 
     #[test]
@@ -222,24 +222,16 @@ mod tests {
         assert_eq!(v, 0x8000_0000_0000_0001);
     }
 
-    /// A fixed pseudo-random byte pattern (the crate is `no_std`).
-    mod alloc_free {
-        pub struct Noise([u8; 128]);
-        impl Noise {
-            pub fn new() -> Noise {
-                let mut b = [0u8; 128];
-                let mut x = 0x9e37_79b9u32;
-                for v in &mut b {
-                    x ^= x << 13;
-                    x ^= x >> 17;
-                    x ^= x << 5;
-                    *v = x as u8;
-                }
-                Noise(b)
-            }
-            pub fn bytes(&self) -> &[u8] {
-                &self.0
-            }
+    /// A fixed pseudo-random byte pattern (xorshift; the crate is `no_std`).
+    fn noise() -> [u8; 128] {
+        let mut b = [0u8; 128];
+        let mut x = 0x9e37_79b9u32;
+        for v in &mut b {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            *v = x as u8;
         }
+        b
     }
 }

@@ -50,6 +50,40 @@ fn with_bounce<R>(n: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     }
 }
 
+/// A stream's read: one piece, what `read` gives, through a bounce buffer.
+fn read_piece<S: Sink + ?Sized>(
+    dst: &mut S,
+    read: impl FnOnce(&mut [u8]) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    with_bounce(dst.len(), |buf| {
+        let got = read(buf)?;
+        dst.put(0, &buf[..got])?;
+        Ok(got)
+    })
+}
+
+/// A stream's write: all of `src`, a bounce buffer at a time; short when
+/// a later piece fails (not when `src` cannot give one: `EFAULT`).
+fn write_pieces<S: Source + ?Sized>(
+    src: &S,
+    mut write: impl FnMut(&[u8]) -> Result<usize, Errno>,
+) -> Result<usize, Errno> {
+    let n = src.len();
+    with_bounce(n, |buf| {
+        let mut done = 0;
+        while done < n {
+            let len = (n - done).min(buf.len());
+            src.take(done, &mut buf[..len])?;
+            match write(&buf[..len]) {
+                Ok(w) => done += w,
+                Err(e) if done > 0 && e != Errno::EFAULT => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    })
+}
+
 /// What an open file refers to.
 pub enum FileKind {
     /// An entry of the device table, with the inode's device numbers.
@@ -131,15 +165,8 @@ impl File {
                 Ok(n)
             }
             FileKind::PipeWriter(_) => Err(Errno::EBADF),
-            FileKind::Device { .. } | FileKind::PipeReader(_) => with_bounce(dst.len(), |buf| {
-                let got = match &self.kind {
-                    FileKind::Device { dev, minor, .. } => dev.read(*minor, buf)?,
-                    FileKind::PipeReader(p) => p.read(buf)?,
-                    _ => 0,
-                };
-                dst.put(0, &buf[..got])?;
-                Ok(got)
-            }),
+            FileKind::Device { dev, minor, .. } => read_piece(dst, |buf| dev.read(*minor, buf)),
+            FileKind::PipeReader(p) => read_piece(dst, |buf| p.read(buf)),
         }
     }
 
@@ -175,27 +202,8 @@ impl File {
                 }
             }
             FileKind::PipeReader(_) => Err(Errno::EBADF),
-            FileKind::Device { .. } | FileKind::PipeWriter(_) => {
-                let n = src.len();
-                with_bounce(n, |buf| {
-                    let mut done = 0;
-                    while done < n {
-                        let len = (n - done).min(buf.len());
-                        src.take(done, &mut buf[..len])?;
-                        let wrote = match &self.kind {
-                            FileKind::Device { dev, minor, .. } => dev.write(*minor, &buf[..len]),
-                            FileKind::PipeWriter(p) => p.write(&buf[..len]),
-                            _ => Ok(0),
-                        };
-                        match wrote {
-                            Ok(w) => done += w,
-                            Err(e) if done > 0 && e != Errno::EFAULT => break,
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    Ok(done)
-                })
-            }
+            FileKind::Device { dev, minor, .. } => write_pieces(src, |buf| dev.write(*minor, buf)),
+            FileKind::PipeWriter(p) => write_pieces(src, |buf| p.write(buf)),
         }
     }
 
