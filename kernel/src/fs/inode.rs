@@ -412,30 +412,6 @@ impl InodeRef {
     }
 }
 
-/// Host-test seam: code a test runs on the freeing thread between a last
-/// reference's free and its count coming down, where a preempted CPU can
-/// stall, to put another thread's work there.
-#[cfg(test)]
-pub(super) mod seam {
-    use std::boxed::Box;
-    use std::cell::RefCell;
-
-    std::thread_local! {
-        static AFTER_FREE: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
-    }
-
-    /// Runs `f` once, after the next free on this thread.
-    pub fn set_after_free(f: impl FnOnce() + 'static) {
-        AFTER_FREE.with(|h| *h.borrow_mut() = Some(Box::new(f)));
-    }
-
-    pub(in crate::fs) fn after_free() {
-        if let Some(f) = AFTER_FREE.with(|h| h.borrow_mut().take()) {
-            f();
-        }
-    }
-}
-
 impl fmt::Debug for InodeRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "InodeRef({})", self.inum)
@@ -767,4 +743,28 @@ impl Drop for InodeGuard<'_> {
 
 fn read_u32(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]])
+}
+
+/// Host-test seam: code a test runs on the freeing thread between a last
+/// reference's free and its count coming down, where a preempted CPU can
+/// stall, to put another thread's work there.
+#[cfg(test)]
+pub(super) mod seam {
+    use std::boxed::Box;
+    use std::cell::RefCell;
+
+    std::thread_local! {
+        static AFTER_FREE: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+    }
+
+    /// Runs `f` once, after the next free on this thread.
+    pub fn set_after_free(f: impl FnOnce() + 'static) {
+        AFTER_FREE.with(|h| *h.borrow_mut() = Some(Box::new(f)));
+    }
+
+    pub(in crate::fs) fn after_free() {
+        if let Some(f) = AFTER_FREE.with(|h| h.borrow_mut().take()) {
+            f();
+        }
+    }
 }
